@@ -1,0 +1,79 @@
+"""Bulk writes of pandas DataFrames into model tables, for the demo generator and the
+importers: PostgreSQL COPY (one round trip per chunk, no per-row SQL), SQLite executemany.
+
+Columns are the table's database column names. Datetime columns must be time-zone aware
+(UTC); Decimal-like columns are written as given (strings or numbers).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from django.core.management.color import no_style
+from django.db import connection
+
+# Rows per COPY chunk: about 100 bytes a row, so a chunk's CSV text stays near 50 MB.
+COPY_CHUNK_ROWS = 500_000
+
+
+def _prepare(df: pd.DataFrame, vendor: str) -> pd.DataFrame:
+    """Turn datetimes, dates and booleans into the text each database reads back exactly."""
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            utc = col.dt.tz_convert("UTC")
+            fmt = "%Y-%m-%d %H:%M:%S.%f+00:00" if vendor == "postgresql" else "%Y-%m-%d %H:%M:%S.%f"
+            out[name] = utc.dt.strftime(fmt).astype(object).where(col.notna(), None)
+        elif pd.api.types.is_datetime64_any_dtype(col.dtype):
+            raise ValueError(f"column {name!r} holds naive datetimes; localise them to UTC first")
+        elif pd.api.types.is_bool_dtype(col.dtype):
+            out[name] = (
+                col.map({True: "t", False: "f"}) if vendor == "postgresql" else col.astype(int)
+            )
+    return out
+
+
+def bulk_insert(model, df: pd.DataFrame) -> int:
+    """Insert every row of `df` into the model's table; returns the row count."""
+    if df.empty:
+        return 0
+    table = model._meta.db_table
+    vendor = connection.vendor
+    data = _prepare(df, vendor)
+    cols = list(data.columns)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in cols)
+    with connection.cursor() as cursor:
+        if vendor == "postgresql":
+            sql = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+            raw = cursor.cursor  # the psycopg2 cursor under Django's wrapper
+            for start in range(0, len(data), COPY_CHUNK_ROWS):
+                buf = io.StringIO()
+                data.iloc[start : start + COPY_CHUNK_ROWS].to_csv(
+                    buf, index=False, header=False, na_rep="\\N"
+                )
+                buf.seek(0)
+                raw.copy_expert(sql, buf)
+        else:
+            placeholders = ", ".join(["%s"] * len(cols))
+            sql = (
+                f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})"
+            )
+            obj = data.astype(object).where(data.notna(), None)
+            rows = [
+                tuple(v.item() if isinstance(v, np.generic) else v for v in row)
+                for row in obj.itertuples(index=False, name=None)
+            ]
+            cursor.executemany(sql, rows)
+    return len(data)
+
+
+def reset_sequences(*models) -> None:
+    """After inserting explicit ids, move each table's id sequence past the largest id."""
+    statements = connection.ops.sequence_reset_sql(no_style(), list(models))
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from .models import Customer, Interaction, Need, Tag
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+class NeedInline(admin.TabularInline):
+    model = Need
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "email", "phone", "city", "country", "lifecycle_stage", "owner"]
+    list_filter = ["kind", "lifecycle_stage", "country"]
+    search_fields = ["name", "email", "phone", "external_id"]
+    raw_id_fields = ["organisation", "owner"]
+    autocomplete_fields = ["tags"]
+    list_select_related = ["owner"]
+    show_full_result_count = False  # a count over 1M rows on every page is not worth it
+    inlines = [NeedInline]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ["subject", "customer", "channel", "direction", "occurred_at", "user"]
+    list_filter = ["channel", "direction"]
+    search_fields = ["subject", "customer__name"]
+    raw_id_fields = ["customer", "user"]
+    list_select_related = ["customer", "user"]
+    show_full_result_count = False

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomersConfig(AppConfig):
+    name = "customers"
+    verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from crm.roles import register_policy
+
+        from .models import Customer, Interaction, Need, Tag
+        from .policies import CustomerPolicy, InteractionPolicy, ReadOnlyForStaff
+
+        register_policy(Customer, CustomerPolicy())
+        register_policy(Interaction, InteractionPolicy())
+        register_policy(Tag, ReadOnlyForStaff())
+        register_policy(Need, InteractionPolicy())

@@ -1,0 +1,69 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomerKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    ORGANISATION = "organisation", _("Organisation")
+
+
+class LifecycleStage(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    PROSPECT = "prospect", _("Prospect")
+    CUSTOMER = "customer", _("Customer")
+    FORMER = "former", _("Former customer")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "", _("Not given")
+
+
+class Education(models.TextChoices):
+    PRIMARY = "primary", _("Primary")
+    SECONDARY = "secondary", _("Secondary")
+    VOCATIONAL = "vocational", _("Vocational")
+    BACHELOR = "bachelor", _("Bachelor")
+    MASTER = "master", _("Master")
+    DOCTORATE = "doctorate", _("Doctorate")
+    UNKNOWN = "", _("Not given")
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("Website")
+    REFERRAL = "referral", _("Referral")
+    EVENT = "event", _("Event")
+    CAMPAIGN = "campaign", _("Campaign")
+    IMPORT = "import", _("Import")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+    SOCIAL = "social", _("Social media")
+    MEETING = "meeting", _("Meeting")
+    SMS = "sms", _("SMS")
+    WEB_FORM = "web_form", _("Web form")
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+
+
+class NeedStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    MET = "met", _("Met")
+    DROPPED = "dropped", _("Dropped")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")

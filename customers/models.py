@@ -1,0 +1,215 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import (
+    Channel,
+    CustomerKind,
+    Direction,
+    Education,
+    Gender,
+    LifecycleStage,
+    NeedStatus,
+    Priority,
+    Source,
+)
+from .querysets import CustomerQuerySet, InteractionQuerySet
+
+
+class Tag(models.Model):
+    """A free label on customers ("vip", "wholesale"); names are unique, case-insensitively
+    by convention of the services that create them (stored lower-case)."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """A person or an organisation the company sells to or serves.
+
+    A person may belong to an organisation (its contact persons). Phone numbers are stored
+    in E.164, emails lower-case; both are normalised by the forms and the importer.
+    Annual income and birth date are sensitive: only managers and admins see them.
+    """
+
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=CustomerKind, default=CustomerKind.PERSON
+    )
+    external_id = models.CharField(
+        _("external ID"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("The identifier in another system (ERP, import file)."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), max_length=254, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=20, blank=True, default="")
+    street = models.CharField(_("street"), max_length=200, blank=True, default="")
+    city = models.CharField(_("city"), max_length=100, blank=True, default="")
+    region = models.CharField(_("region"), max_length=100, blank=True, default="")
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True, default="")
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, default="", help_text=_("ISO 3166 two-letter code.")
+    )
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender, blank=True, default="")
+    annual_income = models.DecimalField(
+        _("annual income"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    education = models.CharField(
+        _("education"), max_length=12, choices=Education, blank=True, default=""
+    )
+    occupation = models.CharField(_("occupation"), max_length=100, blank=True, default="")
+    # Organisation-only fields.
+    industry = models.CharField(_("industry"), max_length=100, blank=True, default="")
+    size = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    website = models.URLField(_("website"), blank=True, default="")
+    organisation = models.ForeignKey(
+        "self",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        limit_choices_to={"kind": CustomerKind.ORGANISATION},
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=10, choices=LifecycleStage, default=LifecycleStage.LEAD
+    )
+    lifecycle_changed_at = models.DateTimeField(_("stage changed"), default=timezone.now)
+    source = models.CharField(_("source"), max_length=10, choices=Source, blank=True, default="")
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    marketing_consent = models.BooleanField(_("marketing consent"), default=False)
+    consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    consent_method = models.CharField(_("consent method"), max_length=50, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["city"]),
+            models.Index(fields=["country"]),
+            models.Index(fields=["owner", "lifecycle_stage"]),
+            models.Index(fields=["lifecycle_stage"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="customer_external_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:customer_detail", args=[self.pk])
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.kind == CustomerKind.ORGANISATION
+
+
+class Need(models.Model):
+    """Something a customer wants, tracked until it is met or dropped."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="needs"
+    )
+    description = models.CharField(_("description"), max_length=300)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority, default=Priority.NORMAL
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=NeedStatus, default=NeedStatus.OPEN
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("need")
+        verbose_name_plural = _("needs")
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Interaction(models.Model):
+    """One communication with a customer on any channel.
+
+    It may concern a deal or a ticket; that link is generic (content type and id) so this
+    app never depends on the sales or service apps.
+    """
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="interactions",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction, default=Direction.OUTBOUND
+    )
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("notes"), blank=True, default="")
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    related_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    related_id = models.PositiveBigIntegerField(null=True, blank=True)
+    related_object = GenericForeignKey("related_type", "related_id")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = InteractionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"]),
+            models.Index(fields=["related_type", "related_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

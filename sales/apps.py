@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SalesConfig(AppConfig):
+    name = "sales"
+    verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from crm.roles import register_policy
+        from customers.policies import ReadOnlyForStaff
+
+        from .models import Order, OrderLine, Product
+        from .policies import OrderPolicy
+
+        register_policy(Product, ReadOnlyForStaff())
+        register_policy(Order, OrderPolicy())
+        register_policy(OrderLine, OrderPolicy())
