@@ -3,7 +3,6 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= S
-export DJANGO_SETTINGS_MODULE ?= crm.settings
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test lint fmt seed worker beat messages check

@@ -1,18 +1,6 @@
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
-from . import roles
-from .roles import Role
-
-# Navigation entries: (label, url name, icon, roles that see it).
-_ALL = frozenset(Role)
-NAVIGATION = [
-    (_("Customers"), "customers:customer_list", "people", _ALL),
-    (_("Sales"), "sales:index", "graph-up-arrow", frozenset(_ALL - {Role.SUPPORT_AGENT})),
-    (_("Orders"), "sales:index", "receipt", frozenset({Role.SUPPORT_AGENT})),
-    (_("Tickets"), "service:ticket_list", "life-preserver", _ALL),
-    (_("Analytics"), "analytics:index", "bar-chart-line", frozenset({Role.MANAGER, Role.ADMIN})),
-]
+from . import registry, roles
 
 
 def navigation(request):
@@ -23,10 +11,17 @@ def navigation(request):
         return {"nav_items": [], "user_role": None}
     path = request.path
     items = []
-    for label, url_name, icon, allowed in NAVIGATION:
-        if role in allowed:
-            url = reverse(url_name)
-            items.append({"label": label, "url": url, "icon": icon, "active": path.startswith(url)})
+    for entry in registry.nav_entries():
+        if role in entry.roles:
+            url = reverse(entry.url_name)
+            items.append(
+                {
+                    "label": entry.label,
+                    "url": url,
+                    "icon": entry.icon,
+                    "active": path.startswith(url),
+                }
+            )
     return {
         "nav_items": items,
         "user_role": role,

@@ -7,7 +7,8 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from crm.roles import register_policy
+        from crm.registry import NavEntry, register_nav
+        from crm.roles import Role, register_policy
 
         from .models import Customer, Interaction, Need, Tag
         from .policies import CustomerPolicy, InteractionPolicy, ReadOnlyForStaff
@@ -16,3 +17,7 @@ class CustomersConfig(AppConfig):
         register_policy(Interaction, InteractionPolicy())
         register_policy(Tag, ReadOnlyForStaff())
         register_policy(Need, InteractionPolicy())
+
+        register_nav(
+            NavEntry(_("Customers"), "customers:customer_list", "people", frozenset(Role), 10)
+        )

@@ -1,9 +1,13 @@
+from django.utils.dateparse import parse_datetime
 from django.views.generic import DetailView, ListView
 
+from crm import roles
 from crm.mixins import ScopedQuerysetMixin
+from crm.registry import customer_panels
 
 from . import selectors
 from .models import Customer
+from .timeline import timeline_page
 
 
 class CustomerListView(ListView):
@@ -19,6 +23,9 @@ class CustomerListView(ListView):
 
 
 class CustomerDetailView(ScopedQuerysetMixin, DetailView):
+    """The whole relationship on one page: contact card, the merged timeline, and the panels
+    that the other apps register (orders, deals, tickets, scores)."""
+
     model = Customer
     template_name = "customers/customer_detail.html"
     context_object_name = "customer"
@@ -28,6 +35,20 @@ class CustomerDetailView(ScopedQuerysetMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["interactions"] = self.object.interactions.select_related("user")[:20]
-        ctx["tags"] = self.object.tags.all()
+        request = self.request
+        before = parse_datetime(request.GET.get("before", "") or "")
+        events, next_cursor = timeline_page(request, self.object, before=before)
+        role = roles.role_of(request.user)
+        panels = []
+        for panel in customer_panels():
+            if role in panel.roles:
+                panel_ctx = panel.get_context(request, self.object)
+                if panel_ctx is not None:
+                    panels.append({"template": panel.template, "context": panel_ctx})
+        ctx.update(
+            timeline=events,
+            timeline_next=next_cursor.isoformat() if next_cursor else "",
+            panels=panels,
+            tags=self.object.tags.all(),
+        )
         return ctx

@@ -7,7 +7,8 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
-        from crm.roles import register_policy
+        from crm.registry import NavEntry, register_nav
+        from crm.roles import Role, register_policy
         from customers.policies import ReadOnlyForStaff
 
         from .models import Order, OrderLine, Product
@@ -16,3 +17,5 @@ class SalesConfig(AppConfig):
         register_policy(Product, ReadOnlyForStaff())
         register_policy(Order, OrderPolicy())
         register_policy(OrderLine, OrderPolicy())
+
+        register_nav(NavEntry(_("Orders"), "sales:index", "receipt", frozenset(Role), 20))

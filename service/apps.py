@@ -7,9 +7,14 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service")
 
     def ready(self) -> None:
-        from crm.roles import register_policy
+        from crm.registry import NavEntry, register_nav
+        from crm.roles import Role, register_policy
 
         from .models import Ticket
         from .policies import TicketPolicy
 
         register_policy(Ticket, TicketPolicy())
+
+        register_nav(
+            NavEntry(_("Tickets"), "service:ticket_list", "life-preserver", frozenset(Role), 40)
+        )
