@@ -36,10 +36,17 @@ def _prepare(df: pd.DataFrame, vendor: str) -> pd.DataFrame:
     return out
 
 
-def bulk_insert(model, df: pd.DataFrame) -> int:
-    """Insert every row of `df` into the model's table; returns the row count."""
+def bulk_insert(model, df: pd.DataFrame, *, history_user_id=None, history_reason="") -> int:
+    """Insert every row of `df` into the model's table; returns the row count.
+
+    For an audited model (django-simple-history) the "created" history rows are written in
+    the same way, so bulk paths leave the same audit trail as single saves.
+    """
     if df.empty:
         return 0
+    history = getattr(model, "history", None)
+    if history is not None and hasattr(history, "model"):
+        _insert_history(history.model, df, user_id=history_user_id, reason=history_reason)
     table = model._meta.db_table
     vendor = connection.vendor
     data = _prepare(df, vendor)
@@ -70,6 +77,20 @@ def bulk_insert(model, df: pd.DataFrame) -> int:
             ]
             cursor.executemany(sql, rows)
     return len(data)
+
+
+def _insert_history(historical_model, df: pd.DataFrame, *, user_id, reason) -> None:
+    columns = {f.column for f in historical_model._meta.concrete_fields}
+    hist = df[[c for c in df.columns if c in columns]].copy()
+    now = pd.Timestamp.now(tz="UTC")
+    if "created_at" in df.columns and isinstance(df["created_at"].dtype, pd.DatetimeTZDtype):
+        hist["history_date"] = df["created_at"].fillna(now)
+    else:
+        hist["history_date"] = now
+    hist["history_type"] = "+"
+    hist["history_change_reason"] = reason or None
+    hist["history_user_id"] = user_id
+    bulk_insert(historical_model, hist)
 
 
 def reset_sequences(*models) -> None:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "simple_history",
     "crm",
     "customers",
     "sales",
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "crm.security.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "crm.security.OTPRequiredMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -256,3 +258,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 AXES_VERBOSE = False
+# The audit trail is read-only: no "revert" in the admin.
+SIMPLE_HISTORY_REVERT_DISABLED = True

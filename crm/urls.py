@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("history/<str:label>/<int:pk>/", views.object_history, name="object_history"),
     path("accounts/two-factor/", account_views.two_factor, name="two_factor"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("customers/", include("customers.urls")),

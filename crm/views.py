@@ -64,3 +64,21 @@ def healthz(request):
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says; point them at the real icon."""
     return redirect(static("img/favicon.svg"), permanent=True)
+
+
+def object_history(request, label: str, pk: int):
+    """The audit trail of one object, for users who may see the object (else 404)."""
+    from django.http import Http404
+    from django.shortcuts import get_object_or_404, render
+
+    from .history import audited_model, history_rows
+
+    model = audited_model(label)
+    if model is None:
+        raise Http404
+    obj = get_object_or_404(roles.visible(request.user, model), pk=pk)
+    return render(
+        request,
+        "crm/object_history.html",
+        {"object": obj, "rows": history_rows(obj), "model_name": model._meta.verbose_name},
+    )
