@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 
 HEADER = "request_id"
 
-# task id -> (start time, context tokens); per process, entries live only while a task runs.
-_running: dict[str, tuple[float, object, object]] = {}
+# task id -> [start time, context tokens, duration recorded]; per process, entries live
+# only while a task runs.
+_running: dict[str, list] = {}
 _worker: heartbeat.WorkerIdentity | None = None
 _last_beat = 0.0
 
@@ -36,23 +37,30 @@ def task_started(task_id=None, task=None, **kwargs) -> None:
     # Eager tasks run inside the caller and keep its id; a task from beat gets its own.
     request_id = getattr(task.request, HEADER, None) or request_id_var.get() or new_request_id()
     tokens = (request_id_var.set(request_id), task_var.set((task_id, task.name)))
-    _running[task_id] = (time.perf_counter(), *tokens)
+    _running[task_id] = [time.perf_counter(), *tokens, False]
+
+
+def _observe(task_id: str, task_name: str, state: str) -> None:
+    entry = _running.get(task_id)
+    if entry and not entry[3]:
+        metrics.observe_task(task=task_name, state=state, seconds=time.perf_counter() - entry[0])
+        entry[3] = True
 
 
 def task_finished(task_id=None, task=None, state=None, **kwargs) -> None:
+    _observe(task_id, task.name, state or "UNKNOWN")
     entry = _running.pop(task_id, None)
-    if entry is None:
-        return
-    started, request_token, task_token = entry
-    metrics.observe_task(
-        task=task.name, state=state or "UNKNOWN", seconds=time.perf_counter() - started
-    )
-    task_var.reset(task_token)
-    request_id_var.reset(request_token)
+    if entry is not None:
+        task_var.reset(entry[2])
+        request_id_var.reset(entry[1])
 
 
-def task_failed(sender=None, **kwargs) -> None:
-    metrics.count_task_failure(task=getattr(sender, "name", "unknown"))
+def task_failed(sender=None, task_id=None, **kwargs) -> None:
+    """Counted here because an eager task that raises never reaches task_postrun; the
+    context stays set until postrun so that Celery's own error line keeps the request id."""
+    name = getattr(sender, "name", "unknown")
+    metrics.count_task_failure(task=name)
+    _observe(task_id, name, "FAILURE")
 
 
 def worker_ready(sender=None, **kwargs) -> None:

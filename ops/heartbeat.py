@@ -25,7 +25,8 @@ class WorkerIdentity:
 def record_heartbeat(worker: WorkerIdentity) -> None:
     """Write the worker's row; the connection is closed again so that a worker's main
     process holds none open between beats (and none leaks into a forked pool child)."""
-    close_old_connections()
+    if not connection.in_atomic_block:
+        close_old_connections()
     try:
         WorkerHeartbeat.objects.update_or_create(
             hostname=worker.hostname,
