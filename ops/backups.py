@@ -74,7 +74,7 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
 def default_backup_path(alias: str = "default") -> Path:
     db = settings.DATABASES[alias]
     suffix = "dump" if _is_postgres(db) else "sqlite3"
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")  # two backups in a second differ
     return Path(settings.BACKUP_DIR) / f"crm-{stamp}.{suffix}"
 
 

@@ -9,6 +9,7 @@ task's log lines share the id of the web request that sent it.
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 from celery import signals
@@ -63,8 +64,27 @@ def task_failed(sender=None, task_id=None, **kwargs) -> None:
     _observe(task_id, name, "FAILURE")
 
 
+def _serve_worker_metrics() -> None:
+    """CELERY_METRICS_PORT set: this worker serves its task figures itself (for workers on
+    machines or in containers that share no PROMETHEUS_MULTIPROC_DIR with the web)."""
+    port = int(os.environ.get("CELERY_METRICS_PORT") or 0)
+    if not port:
+        return
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, addr=os.environ.get("CELERY_METRICS_ADDR", "0.0.0.0"), registry=registry)
+
+
 def worker_ready(sender=None, **kwargs) -> None:
     global _worker, _last_beat
+    try:
+        _serve_worker_metrics()
+    except Exception:
+        logger.exception("could not serve the worker's metrics")
     queues = list(sender.app.amqp.queues.consume_from or sender.app.amqp.queues)
     _worker = heartbeat.WorkerIdentity(hostname=sender.hostname, queues=queues)
     try:
