@@ -76,7 +76,9 @@ def _serve_worker_metrics() -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    start_http_server(port, addr=os.environ.get("CELERY_METRICS_ADDR", "0.0.0.0"), registry=registry)
+    start_http_server(
+        port, addr=os.environ.get("CELERY_METRICS_ADDR", "0.0.0.0"), registry=registry
+    )
 
 
 def worker_ready(sender=None, **kwargs) -> None:
