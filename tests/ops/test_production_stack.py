@@ -391,6 +391,11 @@ def test_metrics_add_up_the_web_and_the_workers(stack):
         r'crm_worker_heartbeat_age_seconds\{queues="analytics",worker="analytics@', text
     )
     assert re.search(r'crm_worker_heartbeat_age_seconds\{queues="default",worker="fast@', text)
+    # The workers keep beating (every 2 s here), not only when they started a while ago.
+    ages = [
+        float(a) for a in re.findall(r"crm_worker_heartbeat_age_seconds\{.*\} ([\d.e+-]+)", text)
+    ]
+    assert len(ages) == 2 and max(ages) < 10, ages
 
 
 def _dashboard_customers(session: requests.Session, base: str) -> int:
