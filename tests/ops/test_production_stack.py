@@ -483,3 +483,109 @@ def test_readyz_is_503_while_the_broker_is_stopped_and_200_when_it_is_back(stack
     ):
         assert time.monotonic() < deadline, stack.log("worker-fast")[-3000:]
         time.sleep(0.3)
+
+
+class Nginx:
+    """deploy/nginx/crm.conf as shipped, with ports, certificate and log paths made local."""
+
+    def __init__(self, tmp: Path, upstream_port: int) -> None:
+        self.tmp = tmp
+        self.https_port = free_port([p for p in WEB_PORTS if p != upstream_port])
+        self.http_port = free_port(range(5449, 5439, -1))
+        cert, key = tmp / "cert.pem", tmp / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+            + ["-subj", "/CN=crm.example.com", "-keyout", str(key), "-out", str(cert)],
+            check=True,
+            capture_output=True,
+        )
+        site = (ROOT / "deploy" / "nginx" / "crm.conf").read_text()
+        for old, new in (
+            ("server 127.0.0.1:8000", f"server 127.0.0.1:{upstream_port}"),
+            ("listen 80;", f"listen 127.0.0.1:{self.http_port};"),
+            ("listen [::]:80;", ""),
+            ("listen 443 ssl http2;", f"listen 127.0.0.1:{self.https_port} ssl http2;"),
+            ("listen [::]:443 ssl http2;", ""),
+            ("/etc/letsencrypt/live/crm.example.com/fullchain.pem", str(cert)),
+            ("/etc/letsencrypt/live/crm.example.com/privkey.pem", str(key)),
+            ("/var/log/nginx/", f"{tmp}/"),
+            ("/var/www/letsencrypt", str(tmp)),
+        ):
+            assert old in site, old
+            site = site.replace(old, new)
+        (tmp / "site.conf").write_text(site)
+        (tmp / "nginx.conf").write_text(
+            ("user root;\n" if os.geteuid() == 0 else "")
+            + f"pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\n"
+            f"http {{\n  include /etc/nginx/mime.types;\n  client_body_temp_path {tmp}/body;\n"
+            f"  proxy_temp_path {tmp}/proxy;\n  include {tmp}/site.conf;\n}}\n"
+        )
+        self.base = f"https://127.0.0.1:{self.https_port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        args = ["nginx", "-p", str(self.tmp), "-c", str(self.tmp / "nginx.conf")]
+        subprocess.run([*args, "-t"], check=True, capture_output=True)
+        self.proc = subprocess.Popen([*args, "-g", "daemon off;"], start_new_session=True)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(self.base + "/healthz", verify=False, timeout=10)
+                return
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, (self.tmp / "error.log").read_text()
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def nginx(stack, tmp_path_factory):
+    assert shutil.which("nginx"), "nginx is needed (Debian package nginx-light)"
+    proxy = Nginx(tmp_path_factory.mktemp("nginx"), stack.port)
+    try:
+        proxy.start()
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_the_nginx_site_terminates_tls_in_front_of_gunicorn(nginx):
+    plain = requests.get(
+        f"http://127.0.0.1:{nginx.http_port}/customers/", allow_redirects=False, timeout=10
+    )
+    assert plain.status_code == 301
+    assert plain.headers["Location"].startswith("https://")
+
+    answer = requests.get(nginx.base + "/healthz", verify=False, timeout=10)
+    assert answer.status_code == 200
+    # nginx made the request id, the app kept it; a caller's own id is passed through.
+    assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["X-Request-ID"])
+    mine = requests.get(
+        nginx.base + "/healthz", headers={"X-Request-ID": "lb-1234"}, verify=False, timeout=10
+    )
+    assert mine.headers["X-Request-ID"] == "lb-1234"
+    # X-Forwarded-Proto reached Django: it knows the request was HTTPS and sends HSTS.
+    login = requests.get(nginx.base + "/accounts/login/", verify=False, timeout=10)
+    assert login.status_code == 200
+    assert "max-age=" in login.headers["Strict-Transport-Security"]
+
+    assert (
+        requests.get(nginx.base + "/media/imports/a.csv", verify=False, timeout=10).status_code
+        == 404
+    )
+    assert requests.get(nginx.base + "/metrics", verify=False, timeout=10).status_code == 200
+
+    # Uploads: an import-sized body passes to the app, one over 50 MB stops at nginx.
+    big = requests.post(
+        nginx.base + "/accounts/login/", data=b"x" * (5 * 1024 * 1024), verify=False, timeout=60
+    )
+    assert big.status_code != 413
+    too_big = requests.post(
+        nginx.base + "/accounts/login/", data=b"x" * (51 * 1024 * 1024), verify=False, timeout=60
+    )
+    assert too_big.status_code == 413
