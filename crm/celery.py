@@ -9,7 +9,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
 
@@ -22,7 +22,11 @@ app.autodiscover_tasks()
 #   analytics  heavy jobs (the analytics.tasks.* jobs, the backup): -Q analytics
 # A worker started without -Q consumes both (make run, the tests' workers); production runs
 # one pool per queue, on as many machines as needed (docs/deploy.md, "Scaling out").
-app.conf.task_queues = (Queue("default"), Queue("analytics"))
+# Each queue with its own exchange and routing key, so a message reaches one queue only.
+app.conf.task_queues = (
+    Queue("default", Exchange("default"), routing_key="default"),
+    Queue("analytics", Exchange("analytics"), routing_key="analytics"),
+)
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {
     "analytics.tasks.*": {"queue": "analytics"},
