@@ -2,14 +2,16 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from crm.db_router import ReplicaReadMixin
 from crm.mixins import CapabilityRequiredMixin
 from customers.models import Customer
 from sales.models import Order
 from service.models import Ticket
 
 
-class DashboardView(CapabilityRequiredMixin, TemplateView):
-    """The managers' dashboard: headline figures from database aggregates."""
+class DashboardView(CapabilityRequiredMixin, ReplicaReadMixin, TemplateView):
+    """The managers' dashboard: headline figures from database aggregates (read from the
+    replica when one is configured)."""
 
     capability = "view_manager_dashboard"
     template_name = "analytics/index.html"

@@ -9,12 +9,29 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
 
 app = Celery("crm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Two queues, so a long analytics job never delays an email or a notification:
+#   default    quick tasks (mail, notifications, retention): celery -A crm worker -Q default
+#   analytics  heavy jobs (the analytics.tasks.* jobs, the backup): -Q analytics
+# A worker started without -Q consumes both (make run, the tests' workers); production runs
+# one pool per queue, on as many machines as needed (docs/deploy.md, "Scaling out").
+# Each queue with its own exchange and routing key, so a message reaches one queue only.
+app.conf.task_queues = (
+    Queue("default", Exchange("default"), routing_key="default"),
+    Queue("analytics", Exchange("analytics"), routing_key="analytics"),
+)
+app.conf.task_default_queue = "default"
+app.conf.task_routes = {
+    "analytics.tasks.*": {"queue": "analytics"},
+    "ops.tasks.backup_database_task": {"queue": "analytics"},
+}
 
 # The one beat schedule. Each entry names a task by its dotted path so this module imports
 # no app code. Times are in settings.TIME_ZONE.
@@ -23,5 +40,18 @@ app.conf.beat_schedule = {
     "nightly-clear-sessions": {
         "task": "crm.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # Old data past its retention period (ops.retention), after the sessions are cleared.
+    "nightly-retention": {
+        "task": "ops.tasks.retention_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
+    # A nightly database backup on the heavy queue, before the night's analytics jobs;
+    # retention prunes old files. BACKUP_SCHEDULE_ENABLED=0 turns it into a no-op where
+    # backups are taken outside the app.
+    "nightly-backup": {
+        "task": "ops.tasks.backup_database_task",
+        "kwargs": {"scheduled": True},
+        "schedule": crontab(hour=2, minute=15),
     },
 }

@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
+from ops import views as ops_views
+
 from . import account_views, views
 
 admin.site.site_header = _("CRM administration")
@@ -12,6 +14,8 @@ admin.site.site_header = _("CRM administration")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics_view, name="metrics"),
     path("favicon.ico", views.favicon),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("history/<str:label>/<int:pk>/", views.object_history, name="object_history"),
