@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from . import views
+from .api import views as api_views
 
 admin.site.site_header = _("CRM administration")
 
@@ -14,12 +15,15 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("accounts/tokens/", api_views.token_list, name="api_token_list"),
+    path("accounts/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api_token_revoke"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
     path("service/", include("service.urls")),
     path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("crm.api.urls")),
 ]
 
 handler403 = "crm.errors.permission_denied"
