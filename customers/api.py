@@ -14,13 +14,16 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.decorators import action
 
 from crm import roles
 from crm.api import webhooks
-from crm.api.fields import ScopedPrimaryKeyRelatedField
+from crm.api.fields import (
+    ScopedPrimaryKeyRelatedField,
+    StrictCharField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+)
 from crm.api.registry import WebhookEvent, register_event, register_viewset
 from crm.api.viewsets import (
     BulkCreateMixin,
@@ -41,7 +44,7 @@ User = get_user_model()
 CONTACT_FIELDS = frozenset({"email", "phone", "street", "city", "region", "postal_code", "country"})
 
 
-class TagSerializer(serializers.ModelSerializer):
+class TagSerializer(StrictModelSerializer):
     class Meta:
         model = Tag
         fields = ["id", "name"]
@@ -56,13 +59,13 @@ class TagSerializer(serializers.ModelSerializer):
 class TagNamesField(serializers.ListField):
     """Tags by name: read from the (prefetched) relation, written as a list of names."""
 
-    child = serializers.CharField(max_length=50)
+    child = StrictCharField(max_length=50)
 
     def to_representation(self, data):
         return [tag.name for tag in data.all()]
 
 
-class CustomerSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
+class CustomerSerializer(SensitiveFieldsMixin, StrictModelSerializer):
     """A customer. `birth_date` and `annual_income` appear only for managers and admins;
     other roles get `age_band` instead. `tags` are names; `organisation` is the id of the
     organisation a person belongs to."""
@@ -72,13 +75,13 @@ class CustomerSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
         allow_null=True,
         required=False,
     )
-    owner = serializers.PrimaryKeyRelatedField(
+    owner = StrictPrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), allow_null=True, required=False
     )
     tags = TagNamesField(required=False, default=list)
     age_band = serializers.SerializerMethodField()
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    email = StrictCharField(max_length=254, required=False, allow_blank=True, default="")
+    phone = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
 
     class Meta:
         model = Customer
@@ -215,6 +218,9 @@ class CustomerSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
 
 
 class CustomerFilter(django_filters.FilterSet):
+    # Ids as plain numbers: an unknown id filters to nothing instead of a 400.
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    organisation = django_filters.NumberFilter(field_name="organisation_id")
     q = django_filters.CharFilter(method="search", label=gettext_lazy("search"))
     tag = django_filters.CharFilter(field_name="tags__name", label=gettext_lazy("tag"))
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -245,7 +251,8 @@ class CustomerFilter(django_filters.FilterSet):
 
 class CustomerViewSet(UpsertMixin, BulkCreateMixin, ScopedModelViewSet):
     """Customers: everyone reads; reps create and change their own; agents change contact
-    details (email, phone, address) with PATCH; managers and admins do everything."""
+    details (email, phone, address) with PATCH; managers and admins do everything.
+    An organisation's contact persons: `GET /customers/?organisation=<id>`."""
 
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
@@ -273,13 +280,6 @@ class CustomerViewSet(UpsertMixin, BulkCreateMixin, ScopedModelViewSet):
             )
         super().check_object_permissions(request, obj)
 
-    @extend_schema(summary="The contact persons of an organisation")
-    @action(detail=True, methods=["get"])
-    def contacts(self, request, pk=None):
-        organisation = self.get_object()
-        qs = self.filter_queryset(self.get_queryset().filter(organisation=organisation))
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class TagViewSet(ScopedModelViewSet):
@@ -291,7 +291,7 @@ class TagViewSet(ScopedModelViewSet):
     ordering_fields = ["id", "name"]
 
 
-class NeedSerializer(serializers.ModelSerializer):
+class NeedSerializer(StrictModelSerializer):
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
 
     class Meta:
@@ -316,16 +316,24 @@ class NeedSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class NeedFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+
+    class Meta:
+        model = Need
+        fields = ["customer", "status", "priority"]
+
+
 class NeedViewSet(ScopedModelViewSet):
     """What customers want. Reps and agents read and add; managers change and delete."""
 
     queryset = Need.objects.all()
     serializer_class = NeedSerializer
-    filterset_fields = ["customer", "status", "priority"]
+    filterset_class = NeedFilter
     ordering_fields = ["id", "created_at"]
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(StrictModelSerializer):
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
     related_type = serializers.SerializerMethodField()
 
@@ -361,6 +369,8 @@ class InteractionSerializer(serializers.ModelSerializer):
 
 
 class InteractionFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    user = django_filters.NumberFilter(field_name="user_id")
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 

@@ -16,7 +16,13 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from crm.api import webhooks
-from crm.api.fields import ScopedPrimaryKeyRelatedField
+from crm.api.fields import (
+    ScopedPrimaryKeyRelatedField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+)
 from crm.api.registry import WebhookEvent, register_event, register_viewset
 from crm.api.viewsets import BulkCreateMixin, ScopedModelViewSet, UpsertMixin, upsert_action
 from customers.models import Customer
@@ -24,7 +30,7 @@ from customers.models import Customer
 from .models import Order, OrderLine, Product
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(StrictModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "sku", "name", "category", "unit_price", "active"]
@@ -60,16 +66,16 @@ class ProductViewSet(UpsertMixin, BulkCreateMixin, ScopedModelViewSet):
     upsert = upsert_action("sku", "by-sku", "The product's SKU.")
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    unit_price = serializers.DecimalField(
+class OrderLineSerializer(StrictModelSerializer):
+    product = StrictPrimaryKeyRelatedField(queryset=Product.objects.all())
+    unit_price = StrictDecimalField(
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0"),
         required=False,
         help_text=gettext_lazy("Defaults to the product's current price."),
     )
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    quantity = StrictIntegerField(min_value=1, max_value=1_000_000)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
@@ -77,7 +83,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         fields = ["id", "product", "quantity", "unit_price", "amount"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(StrictModelSerializer):
     """An order with its lines. Writing `lines` replaces all of them; `total` is computed."""
 
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
@@ -159,6 +165,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class OrderFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
     ordered_after = django_filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
     ordered_before = django_filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
     product = django_filters.NumberFilter(field_name="lines__product", distinct=True)

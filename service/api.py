@@ -12,7 +12,11 @@ from rest_framework import serializers
 
 from crm import roles
 from crm.api import webhooks
-from crm.api.fields import ScopedPrimaryKeyRelatedField
+from crm.api.fields import (
+    ScopedPrimaryKeyRelatedField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+)
 from crm.api.registry import WebhookEvent, register_event, register_viewset
 from crm.api.viewsets import ScopedModelViewSet
 from crm.roles import Role
@@ -25,7 +29,7 @@ from .models import Ticket
 User = get_user_model()
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(StrictModelSerializer):
     """A ticket. Setting `status` to resolved needs a `solution` and stamps `resolved_at`;
     closed stamps `closed_at`. Reps open tickets for their own customers and do not assign."""
 
@@ -33,7 +37,7 @@ class TicketSerializer(serializers.ModelSerializer):
     order = ScopedPrimaryKeyRelatedField(
         queryset=Order.objects.all(), allow_null=True, required=False
     )
-    assignee = serializers.PrimaryKeyRelatedField(
+    assignee = StrictPrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), allow_null=True, required=False
     )
 
@@ -123,6 +127,9 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class TicketFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    order = django_filters.NumberFilter(field_name="order_id")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 

@@ -57,7 +57,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         messages.warning(
             request,
-            _("The token for %(user)s is %(token)s. Copy it now: it is shown only once.")
+            _("Copy the token for %(user)s now, it is shown only once: %(token)s")
             % {"user": obj.user, "token": full},
         )
 

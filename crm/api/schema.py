@@ -52,6 +52,15 @@ def _json(description: str, schema: dict) -> dict:
 
 
 class CrmAutoSchema(AutoSchema):
+    def _get_parameters(self):
+        params = super()._get_parameters()
+        for param in params:
+            # Filters, ordering and the cursor treat an empty value as "not given" (as HTML
+            # forms send them); page_size does not.
+            if param.get("in") == "query" and param.get("name") != "page_size":
+                param["allowEmptyValue"] = True
+        return params
+
     def get_request_serializer(self):
         serializer = super().get_request_serializer()
         if getattr(self.view, "action", None) == "bulk_create" and serializer is not None:
@@ -79,9 +88,13 @@ class CrmAutoSchema(AutoSchema):
         }
         if "{" in self.path:
             errors["404"] = "No such object, or not one the user may see."
+        if self.method == "GET" and self._is_list_view():
+            errors["400"] = "Invalid filter, ordering, cursor or page size."
         if self.method in ("POST", "PUT", "PATCH"):
             errors["400"] = "Invalid input; messages by field."
             errors["415"] = "Unsupported media type."
+        if self.method == "DELETE":
+            errors["409"] = "Other records still refer to the object."
         if action == "upsert":
             responses.setdefault("201", responses.get("200", _json("Created.", {"type": "object"})))
         for code, description in errors.items():

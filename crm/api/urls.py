@@ -1,7 +1,8 @@
 """/api/v1/ (the router of every registered viewset), /api/schema/ and the docs."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
 from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -26,6 +27,12 @@ router = ApiRouter()
 for prefix, (viewset, basename) in registry.viewsets().items():
     router.register(prefix, viewset, basename=basename)
 
+@login_not_required
+def api_not_found(request, *args, **kwargs):
+    """Anything under /api/ that matches no route: JSON, like the rest of the API."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 # The schema and the docs describe the API, they hold no data: readable without a login,
 # so other systems' developers and code generators can fetch them.
 urlpatterns = [
@@ -41,4 +48,5 @@ urlpatterns = [
         login_not_required(SpectacularRedocView.as_view(url_name="api_schema")),
         name="api_redoc",
     ),
+    re_path(r"^.*$", api_not_found),
 ]

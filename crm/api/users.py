@@ -10,6 +10,7 @@ from rest_framework import serializers
 from crm import roles
 from crm.roles import FullAccessForManagers, Role
 
+from .fields import StrictModelSerializer
 from .viewsets import ScopedReadOnlyViewSet
 
 User = get_user_model()
@@ -30,7 +31,7 @@ class UserPolicy(FullAccessForManagers):
         )
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(StrictModelSerializer):
     role = serializers.SerializerMethodField()
 
     class Meta:

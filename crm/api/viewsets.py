@@ -8,11 +8,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, filters, status, viewsets
+from rest_framework import exceptions, filters, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -35,6 +36,15 @@ class SensitiveFieldsMixin:
                 fields.pop(name, None)
         return fields
 
+    def to_internal_value(self, data):
+        # Sent but not allowed: say so rather than dropping the value without a word.
+        if isinstance(data, dict) and not self._may_see_sensitive():
+            sent = [n for n in getattr(self.Meta, "sensitive_fields", ()) if n in data]
+            if sent:
+                message = _("Only managers and admins may see or set this field.")
+                raise serializers.ValidationError({name: [message] for name in sent})
+        return super().to_internal_value(data)
+
     def _may_see_sensitive(self) -> bool:
         view = self.context.get("view")
         if view is not None and getattr(view, "swagger_fake_view", False):
@@ -52,6 +62,9 @@ class ScopedViewSetMixin:
     pagination_class = ApiCursorPagination
     filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
     ordering = ["-id"]
+    # Any path segment reaches the view, so a malformed id is a JSON 404 from DRF rather
+    # than the site's HTML 404 page.
+    lookup_value_regex = r"[^/]+"
     action_map: dict[str, str] = {}
 
     def get_queryset(self):
@@ -60,6 +73,23 @@ class ScopedViewSetMixin:
 
     def optimize(self, qs):
         return qs
+
+    def perform_destroy(self, instance):
+        try:
+            with transaction.atomic():
+                instance.delete()
+        except ProtectedError as exc:
+            names = sorted({str(o._meta.verbose_name_plural) for o in exc.protected_objects})
+            raise Conflict(
+                _("Cannot delete: other records (%(what)s) still refer to it.")
+                % {"what": ", ".join(names)}
+            ) from exc
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
 
 
 # Token requests carry no session: LoginRequiredMiddleware must let them through to DRF,
