@@ -281,7 +281,6 @@ class CustomerViewSet(UpsertMixin, BulkCreateMixin, ScopedModelViewSet):
         super().check_object_permissions(request, obj)
 
 
-
 class TagViewSet(ScopedModelViewSet):
     """Tags: everyone reads, managers and admins write."""
 

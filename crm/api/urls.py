@@ -27,6 +27,7 @@ router = ApiRouter()
 for prefix, (viewset, basename) in registry.viewsets().items():
     router.register(prefix, viewset, basename=basename)
 
+
 @login_not_required
 def api_not_found(request, *args, **kwargs):
     """Anything under /api/ that matches no route: JSON, like the rest of the API."""

@@ -109,7 +109,10 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int):  # DRF reports a nested list's errors by index
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.extend(flatten_errors(value, name))
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
@@ -214,8 +217,9 @@ class BulkCreateMixin:
 
 
 class UpsertMixin:
-    """PUT /<resource>/<segment>/<key>/: create the object with that natural key, or replace
-    the existing one (201 created, 200 replaced). The key in the URL wins over the body.
+    """PUT /<resource>/<segment>/<key>/: create the object with that natural key (201), or
+    update the existing one with the fields sent (200; fields left out keep their values).
+    The key in the URL wins over the body.
     Replacing needs the "change" permission on the object, creating the "add" permission."""
 
     upsert_field = "external_id"
@@ -255,11 +259,11 @@ def upsert_action(field: str, segment: str, key_description: str):
     """The `upsert` route of a viewset, e.g. upsert_action("sku", "by-sku", "The SKU")."""
 
     @extend_schema(
-        summary=f"Create or replace by {field}",
+        summary=f"Create or update by {field}",
         description=(
-            f"Creates the object whose `{field}` is the key in the URL (201), or replaces the "
-            "existing one (200). Use it to keep another system's records in step without "
-            "looking up ids first."
+            f"Creates the object whose `{field}` is the key in the URL (201), or updates the "
+            "existing one with the fields sent (200; fields left out keep their values). Use "
+            "it to keep another system's records in step without looking up ids first."
         ),
         parameters=[
             OpenApiParameter("key", str, OpenApiParameter.PATH, description=key_description)

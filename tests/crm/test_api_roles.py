@@ -15,7 +15,13 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-REP, AGENT, MANAGER, ADMIN, PEER = Role.SALES_REP, Role.SUPPORT_AGENT, Role.MANAGER, Role.ADMIN, "peer"
+REP, AGENT, MANAGER, ADMIN, PEER = (
+    Role.SALES_REP,
+    Role.SUPPORT_AGENT,
+    Role.MANAGER,
+    Role.ADMIN,
+    "peer",
+)
 
 
 @pytest.fixture
