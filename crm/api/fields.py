@@ -22,31 +22,31 @@ def _reject_type(field, data, allowed: tuple[type, ...], type_name: str):
 
 class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
-        _reject_type(self, data, (str,), "a string")
+        _reject_type(self, data, (str,), _("a string"))
         return super().to_internal_value(data)
 
 
 class StrictEmailField(serializers.EmailField):
     def to_internal_value(self, data):
-        _reject_type(self, data, (str,), "a string")
+        _reject_type(self, data, (str,), _("a string"))
         return super().to_internal_value(data)
 
 
 class StrictURLField(serializers.URLField):
     def to_internal_value(self, data):
-        _reject_type(self, data, (str,), "a string")
+        _reject_type(self, data, (str,), _("a string"))
         return super().to_internal_value(data)
 
 
 class StrictIntegerField(serializers.IntegerField):
     def to_internal_value(self, data):
-        _reject_type(self, data, (int,), "an integer")
+        _reject_type(self, data, (int,), _("an integer"))
         return super().to_internal_value(data)
 
 
 class StrictBooleanField(serializers.BooleanField):
     def to_internal_value(self, data):
-        _reject_type(self, data, (bool,), "true or false")
+        _reject_type(self, data, (bool,), _("true or false"))
         return super().to_internal_value(data)
 
 
@@ -54,13 +54,13 @@ class StrictDecimalField(serializers.DecimalField):
     """Money travels as a decimal string ("19.90"), never a float."""
 
     def to_internal_value(self, data):
-        _reject_type(self, data, (str,), "a decimal string")
+        _reject_type(self, data, (str,), _("a decimal string"))
         return super().to_internal_value(data)
 
 
 class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data):
-        _reject_type(self, data, (int,), "an integer id")
+        _reject_type(self, data, (int,), _("an integer id"))
         return super().to_internal_value(data)
 
 
