@@ -72,6 +72,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("Events"), choices=(), widget=forms.CheckboxSelectMultiple
     )

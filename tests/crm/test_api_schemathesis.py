@@ -94,7 +94,13 @@ def test_schemathesis_finds_no_failure(live_server, peers, tmp_path):
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
     result = subprocess.run(
-        command, capture_output=True, text=True, timeout=MAX_SECONDS + 60, env=env, check=False
+        command,
+        capture_output=True,
+        text=True,
+        timeout=MAX_SECONDS + 60,
+        env=env,
+        check=False,
+        cwd=tmp_path,  # its cache folder goes there, not into the repository
     )
     output = result.stdout + result.stderr
     (tmp_path / "output.txt").write_text(output)
