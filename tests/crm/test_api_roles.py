@@ -29,10 +29,10 @@ def world(users):
     from customers.models import Need
 
     own = CustomerFactory(owner=users[REP], name="Own")
-    other = CustomerFactory(owner=users[PEER], name="Other")
+    other = CustomerFactory(owner=users[PEER], name="Other", external_id="OTHER-1")
     plain = CustomerFactory(owner=users[REP], name="Plain")  # nothing refers to it
     product = ProductFactory()
-    line = OrderLineFactory(order__customer=own, product=product)
+    line = OrderLineFactory(order__customer=own, order__external_id="SO-OLD", product=product)
     return {
         "own": own,
         "other": other,
@@ -67,7 +67,23 @@ BODIES = {
     "need_priority": lambda w: {"priority": "high"},
     "tag_new": lambda w: {"name": "wholesale"},
     "tag_name": lambda w: {"name": "gold"},
+    "customers_bulk": lambda w: [{"name": "B1"}, {"name": "B2"}],
+    "products_bulk": lambda w: [{"sku": "B-1", "name": "B", "unit_price": "1.00"}],
+    "orders_bulk": lambda w: [
+        {"customer": w["own"].pk, "lines": [{"product": w["product"].pk, "quantity": 1}]}
+    ],
+    "interactions_bulk": lambda w: [
+        {"customer": w["other"].pk, "channel": "sms", "subject": "Hi"},
+    ],
+    "customer_upsert": lambda w: {"name": "Synced"},
+    "product_upsert": lambda w: {"name": "Synced", "unit_price": "2.00"},
+    "order_upsert": lambda w: {
+        "customer": w["own"].pk,
+        "lines": [{"product": w["product"].pk, "quantity": 1}],
+    },
 }
+
+RESOURCES = ("customers", "interactions", "needs", "orders", "products", "tags", "tickets", "users")
 
 # (who, method, path, body, expected status)
 CASES = [
@@ -151,6 +167,28 @@ CASES = [
     (REP, "get", "/users/{user}/", None, 200),
     (MANAGER, "post", "/users/", "tag_new", 405),
     (ADMIN, "delete", "/users/{user}/", None, 405),
+    # bulk create: the "add" rule of each model.
+    (REP, "post", "/customers/bulk/", "customers_bulk", 201),
+    (AGENT, "post", "/customers/bulk/", "customers_bulk", 403),
+    (MANAGER, "post", "/customers/bulk/", "customers_bulk", 201),
+    (REP, "post", "/products/bulk/", "products_bulk", 403),
+    (ADMIN, "post", "/products/bulk/", "products_bulk", 201),
+    (REP, "post", "/orders/bulk/", "orders_bulk", 201),
+    (AGENT, "post", "/orders/bulk/", "orders_bulk", 403),
+    (AGENT, "post", "/interactions/bulk/", "interactions_bulk", 201),
+    (MANAGER, "post", "/interactions/bulk/", "interactions_bulk", 201),
+    # upsert: "add" for a new key, "change" on the object for an existing one.
+    (REP, "put", "/customers/by-external-id/NEW-1/", "customer_upsert", 201),
+    (AGENT, "put", "/customers/by-external-id/NEW-1/", "customer_upsert", 403),
+    (PEER, "put", "/customers/by-external-id/OTHER-1/", "customer_upsert", 200),
+    (REP, "put", "/customers/by-external-id/OTHER-1/", "customer_upsert", 403),
+    (MANAGER, "put", "/customers/by-external-id/OTHER-1/", "customer_upsert", 200),
+    (REP, "put", "/products/by-sku/NEW-SKU/", "product_upsert", 403),
+    (MANAGER, "put", "/products/by-sku/NEW-SKU/", "product_upsert", 201),
+    (AGENT, "put", "/orders/by-external-id/SO-NEW/", "order_upsert", 403),
+    (REP, "put", "/orders/by-external-id/SO-NEW/", "order_upsert", 201),
+    (REP, "put", "/orders/by-external-id/SO-OLD/", "order_upsert", 403),
+    (ADMIN, "put", "/orders/by-external-id/SO-OLD/", "order_upsert", 200),
 ]
 
 
@@ -166,6 +204,24 @@ def test_role_rules(api_for, world, case):
     data = BODIES[body](world) if body else None
     response = getattr(api_for(who), method)(url, data, format="json")
     assert response.status_code == expected, response.content[:500]
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_anonymous_requests_are_401(world, resource):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    assert client.get(f"/api/v1/{resource}/").status_code == 401
+    assert client.post(f"/api/v1/{resource}/", {}, format="json").status_code == 401
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_roleless_users_are_403(world, resource):
+    from tests.api_support import token_client
+    from tests.factories import UserFactory
+
+    client = token_client(UserFactory(username="no-role"))
+    assert client.get(f"/api/v1/{resource}/").status_code == 403
 
 
 def test_another_reps_ticket_is_not_in_their_list(api_for, world):

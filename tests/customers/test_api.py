@@ -235,3 +235,21 @@ def test_needs_get_resolved_at_when_met(api_for):
         f"/api/v1/needs/{need['id']}/", {"status": "met"}, format="json"
     )
     assert met.status_code == 200 and met.json()["resolved_at"]
+
+
+def test_interaction_and_user_lists_run_a_constant_number_of_queries(
+    api_for, django_assert_max_num_queries
+):
+    from django.contrib.contenttypes.models import ContentType
+
+    from tests.factories import UserFactory
+
+    ct = ContentType.objects.get_for_model(Customer)
+    for i in range(30):
+        InteractionFactory(related_type=ct, related_id=i + 1)
+        UserFactory(username=f"staff{i}", role=Role.SUPPORT_AGENT)
+    client = api_for(Role.MANAGER)
+    with django_assert_max_num_queries(6):
+        assert len(client.get("/api/v1/interactions/", {"page_size": 30}).json()["results"]) == 30
+    with django_assert_max_num_queries(6):
+        assert len(client.get("/api/v1/users/", {"page_size": 30}).json()["results"]) == 30

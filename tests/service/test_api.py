@@ -56,3 +56,10 @@ def test_ticket_filters(api_for):
     rows = api_for(Role.SUPPORT_AGENT).get("/api/v1/tickets/", {"status": "new"}).json()
     assert [r["status"] for r in rows["results"]] == ["new"]
     assert Ticket.objects.count() == 2
+
+
+def test_ticket_list_runs_a_constant_number_of_queries(api_for, django_assert_max_num_queries):
+    TicketFactory.create_batch(30)
+    with django_assert_max_num_queries(6):
+        response = api_for(Role.SUPPORT_AGENT).get("/api/v1/tickets/", {"page_size": 30})
+    assert len(response.json()["results"]) == 30
