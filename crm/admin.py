@@ -4,6 +4,7 @@ staff status for other reasons, but the site stays closed to them."""
 from django.contrib import admin
 
 from . import roles
+from .api import admin as _api_admin  # noqa: F401  (API tokens and webhooks)
 from .models import UserSession
 
 

@@ -12,7 +12,9 @@ class CrmConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
         from django.db.models.signals import post_save
 
-        from .roles import sync_role_permissions
+        from .api.registry import register_viewset
+        from .api.users import UserPolicy, UserViewSet
+        from .roles import register_policy, sync_role_permissions
         from .security import end_sessions_of_inactive_user, forget_logout, record_login
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="crm.sync_role_permissions")
@@ -23,3 +25,5 @@ class CrmConfig(AppConfig):
             sender=get_user_model(),
             dispatch_uid="crm.end_sessions_of_inactive_user",
         )
+        register_policy(get_user_model(), UserPolicy())
+        register_viewset("users", UserViewSet, "user")

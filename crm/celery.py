@@ -54,4 +54,10 @@ app.conf.beat_schedule = {
         "kwargs": {"scheduled": True},
         "schedule": crontab(hour=2, minute=15),
     },
+    # Webhook deliveries whose task was lost (broker down when queued, worker killed) are
+    # re-queued; every 5 minutes keeps the worst extra delay near WEBHOOK_STUCK_AFTER.
+    "retry-stuck-webhooks": {
+        "task": "crm.api.webhooks.retry_stuck_webhooks_task",
+        "schedule": 300.0,
+    },
 }

@@ -1,3 +1,6 @@
+"""Models of the crm app: user sessions here; the API's tokens and webhooks live in
+crm/api/models.py."""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -23,3 +26,8 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+from .api.models import ApiToken, DeliveryStatus, WebhookDelivery, WebhookEndpoint  # noqa: E402
+
+__all__ = ["ApiToken", "DeliveryStatus", "UserSession", "WebhookDelivery", "WebhookEndpoint"]

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
     "django_otp",
@@ -243,6 +246,64 @@ BACKUP_DIR = env.path("BACKUP_DIR", default=VAR_DIR / "backups")
 RETENTION_DAYS = {k: int(v) for k, v in env.dict("RETENTION_DAYS", default={}).items()}
 # The nightly backup through Celery beat; turn off when backups are taken outside the app.
 BACKUP_SCHEDULE_ENABLED = env.bool("BACKUP_SCHEDULE_ENABLED", default=True)
+
+# REST API (/api/v1/): token or session authentication, the role rules of crm.roles,
+# per-token throttles, cursor pagination, OpenAPI schema at /api/schema/.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "crm.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["crm.api.permissions.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "crm.api.throttling.BurstRateThrottle",
+        "crm.api.throttling.SustainedRateThrottle",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.ApiCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "crm.api.schema.CrmAutoSchema",
+    # JSON in: other systems send JSON, and JSON keeps the documented types (form posts
+    # would make every number a string).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Per token (per user for browser sessions): a burst window and a daily ceiling.
+API_THROTTLE_RATES = {
+    "burst": env.str("API_THROTTLE_BURST", default="100/10s"),
+    "sustained": env.str("API_THROTTLE_DAILY", default="100000/day"),
+}
+API_BULK_MAX_ROWS = 1000
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "DESCRIPTION": (
+        "Customers, interactions, products, orders, tickets and users of the CRM. "
+        "Every request is made as a user (an API token from /accounts/tokens/ as "
+        "`Authorization: Bearer <token>`, or a browser session) and sees and changes exactly "
+        "what that user may in the app. Lists use cursor pagination (`next`/`previous`)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+}
+# Outgoing webhooks: attempts per delivery, backoff (base doubling up to the cap), timeout.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = 30
+WEBHOOK_RETRY_MAX_SECONDS = 3600
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_STUCK_AFTER_SECONDS = 600
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-pass-123")
 

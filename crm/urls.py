@@ -8,6 +8,7 @@ from django.views.i18n import set_language
 from ops import views as ops_views
 
 from . import account_views, views
+from .api import views as api_views
 
 admin.site.site_header = _("CRM administration")
 
@@ -20,12 +21,15 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("history/<str:label>/<int:pk>/", views.object_history, name="object_history"),
     path("accounts/two-factor/", account_views.two_factor, name="two_factor"),
+    path("accounts/tokens/", api_views.token_list, name="api_token_list"),
+    path("accounts/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api_token_revoke"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
     path("service/", include("service.urls")),
     path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("crm.api.urls")),
 ]
 
 handler403 = "crm.errors.permission_denied"

@@ -19,3 +19,7 @@ class SalesConfig(AppConfig):
         register_policy(OrderLine, OrderPolicy())
 
         register_nav(NavEntry(_("Orders"), "sales:index", "receipt", frozenset(Role), 20))
+
+        from . import api
+
+        api.register()  # REST API resources and webhook events

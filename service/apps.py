@@ -18,3 +18,7 @@ class ServiceConfig(AppConfig):
         register_nav(
             NavEntry(_("Tickets"), "service:ticket_list", "life-preserver", frozenset(Role), 40)
         )
+
+        from . import api
+
+        api.register()  # REST API resources and webhook events

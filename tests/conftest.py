@@ -30,3 +30,6 @@ def client_for(client, users):
         return client
 
     return login
+
+
+from tests.api_support import api_for  # noqa: E402, F401  (API clients with tokens)

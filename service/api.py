@@ -1,0 +1,182 @@
+"""REST API for tickets. `register()` is called from ServiceConfig.ready."""
+
+from __future__ import annotations
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_init, post_save
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
+
+from crm import roles
+from crm.api import webhooks
+from crm.api.fields import (
+    ScopedPrimaryKeyRelatedField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+)
+from crm.api.registry import WebhookEvent, register_event, register_viewset
+from crm.api.viewsets import ScopedModelViewSet
+from crm.roles import Role
+from customers.models import Customer
+from sales.models import Order
+
+from .choices import TicketStatus
+from .models import Ticket
+
+User = get_user_model()
+
+
+class TicketSerializer(StrictModelSerializer):
+    """A ticket. Setting `status` to resolved needs a `solution` and stamps `resolved_at`;
+    closed stamps `closed_at`. Reps open tickets for their own customers and do not assign."""
+
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all())
+    order = ScopedPrimaryKeyRelatedField(
+        queryset=Order.objects.all(), allow_null=True, required=False
+    )
+    assignee = StrictPrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "customer",
+            "subject",
+            "problem",
+            "solution",
+            "category",
+            "priority",
+            "status",
+            "channel",
+            "assignee",
+            "order",
+            "created_at",
+            "updated_at",
+            "first_response_due",
+            "resolution_due",
+            "first_responded_at",
+            "resolved_at",
+            "closed_at",
+        ]
+        read_only_fields = [
+            "created_at",
+            "updated_at",
+            "first_response_due",
+            "resolution_due",
+            "first_responded_at",
+            "resolved_at",
+            "closed_at",
+        ]
+
+    def _user(self):
+        request = self.context.get("request")
+        return request.user if request else None
+
+    def validate(self, attrs):
+        user = self._user()
+        is_rep = roles.role_of(user) is Role.SALES_REP
+        customer = attrs.get("customer", getattr(self.instance, "customer", None))
+        if is_rep and customer is not None and customer.owner_id != user.pk:
+            raise serializers.ValidationError(
+                {"customer": _("You can open tickets only for your own customers.")}
+            )
+        if is_rep and attrs.get("assignee") is not None:
+            raise serializers.ValidationError(
+                {"assignee": _("Only support agents and managers assign tickets.")}
+            )
+        order = attrs.get("order", getattr(self.instance, "order", None))
+        if order is not None and customer is not None and order.customer_id != customer.pk:
+            raise serializers.ValidationError(
+                {"order": _("The order belongs to another customer.")}
+            )
+        status = attrs.get("status", getattr(self.instance, "status", TicketStatus.NEW))
+        solution = attrs.get("solution", getattr(self.instance, "solution", ""))
+        if status == TicketStatus.RESOLVED and not solution.strip():
+            raise serializers.ValidationError(
+                {"solution": _("Describe the solution to resolve the ticket.")}
+            )
+        return attrs
+
+    def _stamp(self, instance) -> None:
+        now = timezone.now()
+        if instance.status == TicketStatus.RESOLVED and instance.resolved_at is None:
+            instance.resolved_at = now
+        if instance.status == TicketStatus.CLOSED and instance.closed_at is None:
+            instance.closed_at = now
+        if instance.status == TicketStatus.REOPENED:
+            instance.resolved_at = None
+            instance.closed_at = None
+
+    def create(self, validated_data):
+        instance = Ticket(**validated_data)
+        self._stamp(instance)
+        instance.save()
+        return instance
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        self._stamp(instance)
+        instance.save()
+        return instance
+
+
+class TicketFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    order = django_filters.NumberFilter(field_name="order_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Ticket
+        fields = ["customer", "status", "priority", "category", "channel", "assignee", "order"]
+
+
+class TicketViewSet(ScopedModelViewSet):
+    """Tickets: agents work all of them; reps see and open tickets of their own customers;
+    managers and admins do everything."""
+
+    queryset = Ticket.objects.all()
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilter
+    ordering_fields = ["id", "created_at", "updated_at", "resolution_due"]
+
+
+def _serialize_tickets(qs):
+    return TicketSerializer(qs, many=True).data
+
+
+def _remember_status(sender, instance, **kwargs):
+    # From __dict__, so a deferred status never costs a query.
+    instance._webhook_status = instance.__dict__.get("status")
+
+
+def _ticket_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    if created:
+        webhooks.emit("ticket.created", instance)
+    if instance.status == TicketStatus.RESOLVED and (
+        created or getattr(instance, "_webhook_status", None) != TicketStatus.RESOLVED
+    ):
+        webhooks.emit("ticket.resolved", instance)
+    instance._webhook_status = instance.status
+
+
+def register() -> None:
+    register_viewset("tickets", TicketViewSet, "ticket")
+    for name, label in (
+        ("ticket.created", gettext_lazy("Ticket created")),
+        ("ticket.resolved", gettext_lazy("Ticket resolved")),
+    ):
+        register_event(WebhookEvent(name, label, "service.ticket", _serialize_tickets))
+    # post_save (service/services.py does not exist yet); post_init remembers the status the
+    # row was loaded with, so "resolved" fires on the change only, without an extra query.
+    post_init.connect(_remember_status, sender=Ticket, dispatch_uid="api.ticket_status")
+    post_save.connect(_ticket_saved, sender=Ticket, dispatch_uid="api.ticket_saved")

@@ -1,0 +1,241 @@
+"""Every endpoint, for each role and for another user's objects: the same rules as the
+pages (crm.roles). One row per (who, what, on which object) with the expected status."""
+
+import pytest
+
+from crm.roles import Role
+from tests.factories import (
+    CustomerFactory,
+    InteractionFactory,
+    OrderLineFactory,
+    ProductFactory,
+    TagFactory,
+    TicketFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+REP, AGENT, MANAGER, ADMIN, PEER = (
+    Role.SALES_REP,
+    Role.SUPPORT_AGENT,
+    Role.MANAGER,
+    Role.ADMIN,
+    "peer",
+)
+
+
+@pytest.fixture
+def world(users):
+    from customers.models import Need
+
+    own = CustomerFactory(owner=users[REP], name="Own")
+    other = CustomerFactory(owner=users[PEER], name="Other", external_id="OTHER-1")
+    plain = CustomerFactory(owner=users[REP], name="Plain")  # nothing refers to it
+    product = ProductFactory()
+    line = OrderLineFactory(order__customer=own, order__external_id="SO-OLD", product=product)
+    return {
+        "own": own,
+        "other": other,
+        "plain": plain,
+        "product": product,
+        "order": line.order,
+        "ticket_own": TicketFactory(customer=own),
+        "ticket_other": TicketFactory(customer=other),
+        "interaction": InteractionFactory(customer=other, user=users[PEER]),
+        "need": Need.objects.create(customer=other, description="Wants a quote"),
+        "tag": TagFactory(name="vip"),
+        "user": users[PEER],
+    }
+
+
+BODIES = {
+    "customer_new": lambda w: {"name": "New Co", "kind": "organisation"},
+    "customer_name": lambda w: {"name": "Renamed"},
+    "customer_phone": lambda w: {"phone": "+1 415 555 0199"},
+    "ticket_new": lambda w: {"customer": w["own"].pk, "subject": "Broken", "problem": "It broke"},
+    "ticket_priority": lambda w: {"priority": "high"},
+    "order_new": lambda w: {
+        "customer": w["own"].pk,
+        "lines": [{"product": w["product"].pk, "quantity": 2}],
+    },
+    "order_status": lambda w: {"status": "shipped"},
+    "product_new": lambda w: {"sku": "NEW-1", "name": "New", "unit_price": "5.00"},
+    "product_name": lambda w: {"name": "Renamed"},
+    "interaction_new": lambda w: {"customer": w["other"].pk, "channel": "phone", "subject": "Call"},
+    "interaction_subject": lambda w: {"subject": "Changed"},
+    "need_new": lambda w: {"customer": w["other"].pk, "description": "Needs training"},
+    "need_priority": lambda w: {"priority": "high"},
+    "tag_new": lambda w: {"name": "wholesale"},
+    "tag_name": lambda w: {"name": "gold"},
+    "customers_bulk": lambda w: [{"name": "B1"}, {"name": "B2"}],
+    "products_bulk": lambda w: [{"sku": "B-1", "name": "B", "unit_price": "1.00"}],
+    "orders_bulk": lambda w: [
+        {"customer": w["own"].pk, "lines": [{"product": w["product"].pk, "quantity": 1}]}
+    ],
+    "interactions_bulk": lambda w: [
+        {"customer": w["other"].pk, "channel": "sms", "subject": "Hi"},
+    ],
+    "customer_upsert": lambda w: {"name": "Synced"},
+    "product_upsert": lambda w: {"name": "Synced", "unit_price": "2.00"},
+    "order_upsert": lambda w: {
+        "customer": w["own"].pk,
+        "lines": [{"product": w["product"].pk, "quantity": 1}],
+    },
+}
+
+RESOURCES = ("customers", "interactions", "needs", "orders", "products", "tags", "tickets", "users")
+
+# (who, method, path, body, expected status)
+CASES = [
+    # customers: everyone reads all; reps create and change their own; agents change contact
+    # details; managers and admins everything.
+    *[(who, "get", "/customers/", None, 200) for who in (REP, AGENT, MANAGER, ADMIN)],
+    *[(who, "get", "/customers/{other}/", None, 200) for who in (REP, AGENT, MANAGER, ADMIN)],
+    (REP, "post", "/customers/", "customer_new", 201),
+    (AGENT, "post", "/customers/", "customer_new", 403),
+    (MANAGER, "post", "/customers/", "customer_new", 201),
+    (ADMIN, "post", "/customers/", "customer_new", 201),
+    (REP, "patch", "/customers/{own}/", "customer_name", 200),
+    (REP, "patch", "/customers/{other}/", "customer_name", 403),
+    (PEER, "patch", "/customers/{other}/", "customer_name", 200),
+    (PEER, "patch", "/customers/{own}/", "customer_name", 403),
+    (AGENT, "patch", "/customers/{other}/", "customer_phone", 200),
+    (AGENT, "patch", "/customers/{other}/", "customer_name", 403),
+    (MANAGER, "patch", "/customers/{other}/", "customer_name", 200),
+    (REP, "delete", "/customers/{plain}/", None, 403),
+    (AGENT, "delete", "/customers/{plain}/", None, 403),
+    (MANAGER, "delete", "/customers/{plain}/", None, 204),
+    (ADMIN, "delete", "/customers/{plain}/", None, 204),
+    (MANAGER, "delete", "/customers/{own}/", None, 409),  # it has orders and tickets
+    # tickets: reps see only their customers' tickets (another's is a 404) and open one;
+    # agents work all; managers and admins everything.
+    (REP, "get", "/tickets/{ticket_own}/", None, 200),
+    (REP, "get", "/tickets/{ticket_other}/", None, 404),
+    (PEER, "get", "/tickets/{ticket_own}/", None, 404),
+    (PEER, "get", "/tickets/{ticket_other}/", None, 200),
+    (AGENT, "get", "/tickets/{ticket_other}/", None, 200),
+    (REP, "post", "/tickets/", "ticket_new", 201),
+    (AGENT, "post", "/tickets/", "ticket_new", 201),
+    (REP, "patch", "/tickets/{ticket_own}/", "ticket_priority", 403),
+    (REP, "patch", "/tickets/{ticket_other}/", "ticket_priority", 404),
+    (AGENT, "patch", "/tickets/{ticket_other}/", "ticket_priority", 200),
+    (MANAGER, "patch", "/tickets/{ticket_other}/", "ticket_priority", 200),
+    (REP, "delete", "/tickets/{ticket_own}/", None, 403),
+    (AGENT, "delete", "/tickets/{ticket_own}/", None, 403),
+    (ADMIN, "delete", "/tickets/{ticket_own}/", None, 204),
+    # orders: everyone reads; reps create; managers change and delete.
+    *[(who, "get", "/orders/{order}/", None, 200) for who in (REP, PEER, AGENT, MANAGER, ADMIN)],
+    (REP, "post", "/orders/", "order_new", 201),
+    (AGENT, "post", "/orders/", "order_new", 403),
+    (MANAGER, "post", "/orders/", "order_new", 201),
+    (REP, "patch", "/orders/{order}/", "order_status", 403),
+    (AGENT, "patch", "/orders/{order}/", "order_status", 403),
+    (MANAGER, "patch", "/orders/{order}/", "order_status", 200),
+    (REP, "delete", "/orders/{order}/", None, 403),
+    (MANAGER, "delete", "/orders/{order}/", None, 204),
+    # products: everyone reads; managers and admins write.
+    *[(who, "get", "/products/{product}/", None, 200) for who in (REP, AGENT, MANAGER, ADMIN)],
+    (REP, "post", "/products/", "product_new", 403),
+    (AGENT, "post", "/products/", "product_new", 403),
+    (MANAGER, "post", "/products/", "product_new", 201),
+    (REP, "patch", "/products/{product}/", "product_name", 403),
+    (ADMIN, "patch", "/products/{product}/", "product_name", 200),
+    (MANAGER, "delete", "/products/{product}/", None, 409),  # sold on an order
+    # interactions: reps and agents read and log on any customer; managers change.
+    (REP, "get", "/interactions/{interaction}/", None, 200),
+    (AGENT, "get", "/interactions/", None, 200),
+    (REP, "post", "/interactions/", "interaction_new", 201),
+    (AGENT, "post", "/interactions/", "interaction_new", 201),
+    (REP, "patch", "/interactions/{interaction}/", "interaction_subject", 403),
+    (PEER, "patch", "/interactions/{interaction}/", "interaction_subject", 403),
+    (MANAGER, "patch", "/interactions/{interaction}/", "interaction_subject", 200),
+    (AGENT, "delete", "/interactions/{interaction}/", None, 403),
+    (MANAGER, "delete", "/interactions/{interaction}/", None, 204),
+    # needs: as interactions.
+    (REP, "get", "/needs/{need}/", None, 200),
+    (AGENT, "post", "/needs/", "need_new", 201),
+    (REP, "patch", "/needs/{need}/", "need_priority", 403),
+    (MANAGER, "patch", "/needs/{need}/", "need_priority", 200),
+    # tags: everyone reads; managers write.
+    (REP, "get", "/tags/", None, 200),
+    (REP, "post", "/tags/", "tag_new", 403),
+    (MANAGER, "post", "/tags/", "tag_new", 201),
+    (AGENT, "patch", "/tags/{tag}/", "tag_name", 403),
+    (ADMIN, "delete", "/tags/{tag}/", None, 204),
+    # users: read only, for everyone with a role; never written through the API.
+    *[(who, "get", "/users/", None, 200) for who in (REP, AGENT, MANAGER, ADMIN)],
+    (REP, "get", "/users/{user}/", None, 200),
+    (MANAGER, "post", "/users/", "tag_new", 405),
+    (ADMIN, "delete", "/users/{user}/", None, 405),
+    # bulk create: the "add" rule of each model.
+    (REP, "post", "/customers/bulk/", "customers_bulk", 201),
+    (AGENT, "post", "/customers/bulk/", "customers_bulk", 403),
+    (MANAGER, "post", "/customers/bulk/", "customers_bulk", 201),
+    (REP, "post", "/products/bulk/", "products_bulk", 403),
+    (ADMIN, "post", "/products/bulk/", "products_bulk", 201),
+    (REP, "post", "/orders/bulk/", "orders_bulk", 201),
+    (AGENT, "post", "/orders/bulk/", "orders_bulk", 403),
+    (AGENT, "post", "/interactions/bulk/", "interactions_bulk", 201),
+    (MANAGER, "post", "/interactions/bulk/", "interactions_bulk", 201),
+    # upsert: "add" for a new key, "change" on the object for an existing one.
+    (REP, "put", "/customers/by-external-id/NEW-1/", "customer_upsert", 201),
+    (AGENT, "put", "/customers/by-external-id/NEW-1/", "customer_upsert", 403),
+    (PEER, "put", "/customers/by-external-id/OTHER-1/", "customer_upsert", 200),
+    (REP, "put", "/customers/by-external-id/OTHER-1/", "customer_upsert", 403),
+    (MANAGER, "put", "/customers/by-external-id/OTHER-1/", "customer_upsert", 200),
+    (REP, "put", "/products/by-sku/NEW-SKU/", "product_upsert", 403),
+    (MANAGER, "put", "/products/by-sku/NEW-SKU/", "product_upsert", 201),
+    (AGENT, "put", "/orders/by-external-id/SO-NEW/", "order_upsert", 403),
+    (REP, "put", "/orders/by-external-id/SO-NEW/", "order_upsert", 201),
+    (REP, "put", "/orders/by-external-id/SO-OLD/", "order_upsert", 403),
+    (ADMIN, "put", "/orders/by-external-id/SO-OLD/", "order_upsert", 200),
+]
+
+
+def _id(case):
+    who, method, path, body, expected = case
+    return f"{getattr(who, 'value', who)}-{method}-{path}-{body}-{expected}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_role_rules(api_for, world, case):
+    who, method, path, body, expected = case
+    url = "/api/v1" + path.format(**{k: getattr(v, "pk", v) for k, v in world.items()})
+    data = BODIES[body](world) if body else None
+    response = getattr(api_for(who), method)(url, data, format="json")
+    assert response.status_code == expected, response.content[:500]
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_anonymous_requests_are_401(world, resource):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    assert client.get(f"/api/v1/{resource}/").status_code == 401
+    assert client.post(f"/api/v1/{resource}/", {}, format="json").status_code == 401
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_roleless_users_are_403(world, resource):
+    from tests.api_support import token_client
+    from tests.factories import UserFactory
+
+    client = token_client(UserFactory(username="no-role"))
+    assert client.get(f"/api/v1/{resource}/").status_code == 403
+
+
+def test_another_reps_ticket_is_not_in_their_list(api_for, world):
+    listed = {row["id"] for row in api_for(REP).get("/api/v1/tickets/").json()["results"]}
+    assert listed == {world["ticket_own"].pk}
+
+
+def test_inactive_users_are_hidden_from_reps_but_not_from_managers(api_for, users):
+    users[PEER].is_active = False
+    users[PEER].save()
+    assert api_for(REP).get(f"/api/v1/users/{users[PEER].pk}/").status_code == 404
+    assert api_for(MANAGER).get(f"/api/v1/users/{users[PEER].pk}/").status_code == 200
+
+
+def test_users_carry_their_role(api_for, users):
+    rows = api_for(MANAGER).get("/api/v1/users/", {"role": "support_agent"}).json()["results"]
+    assert [(r["username"], r["role"]) for r in rows] == [("support_agent", "support_agent")]
