@@ -202,6 +202,9 @@ CELERY_TIMEZONE = TIME_ZONE
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-pass-123")
 
+# Benchmark-only endpoints (the constant baseline page of `make bench`); off in production.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
 SESSION_COOKIE_AGE = 12 * 60 * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -12,6 +12,7 @@ admin.site.site_header = _("CRM administration")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("__bench__/constant/", views.bench_constant, name="bench_constant"),
     path("favicon.ico", views.favicon),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -1,8 +1,9 @@
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
@@ -64,3 +65,16 @@ def healthz(request):
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says; point them at the real icon."""
     return redirect(static("img/favicon.svg"), permanent=True)
+
+
+# The baseline page's body: fixed, about the size of a small HTML page's head.
+BENCH_CONSTANT_BODY = ("bench constant response\n" + "x" * 1000 + "\n").encode()
+
+
+@require_GET
+def bench_constant(request):
+    """A fixed body behind the same middleware as every page (session, login, CSRF):
+    the floor that `make bench` compares pages against. 404 unless BENCH_ENDPOINTS=1."""
+    if not settings.BENCH_ENDPOINTS:
+        raise Http404
+    return HttpResponse(BENCH_CONSTANT_BODY, content_type="text/plain; charset=utf-8")
