@@ -90,7 +90,7 @@ def association_rules() -> tuple[float, float, dict]:
         (np.ones(len(lines), dtype=bool), (order_codes, product_codes)),
         shape=(len(order_index), len(products)),
     )
-    onehot = pd.DataFrame.sparse.from_spmatrix(matrix, columns=[int(p) for p in products])
+    onehot = pd.DataFrame.sparse.from_spmatrix(matrix, columns=[str(p) for p in products])
     t1 = time.perf_counter()
     # Support of 0.1% of the baskets and pairs/triples only: a bounded itemset count.
     itemsets = fpgrowth(onehot, min_support=0.001, max_len=3)
