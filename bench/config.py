@@ -44,8 +44,8 @@ class Config:
     workers: int = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
     parts: tuple[str, ...] = ("pages", "imports", "jobs")
     job_timeout: float = 300.0  # one job, or one baseline, may not take longer than this
-    jobs_budget: float = 900.0  # all jobs and their baselines together
-    import_timeout: float = 600.0
+    jobs_budget: float = 720.0  # all jobs and their baselines together
+    import_timeout: float = 300.0
     strict: bool = False
     python: str = field(default_factory=_python)
     locust: str = field(default_factory=_locust)

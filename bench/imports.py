@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+import psycopg2
 from psycopg2 import sql
 
 from . import database, proc
@@ -173,11 +174,14 @@ def _prepare_scratch(cfg: Config) -> str:
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             [cfg.db_name],
         )
-        cur.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(cfg.db_name)
-            )
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(cfg.db_name)
         )
+        try:
+            # A file copy (PostgreSQL 15+) is much faster than WAL-logging a large template.
+            cur.execute(create + sql.SQL(" STRATEGY FILE_COPY"))
+        except psycopg2.errors.SyntaxError:
+            cur.execute(create)
     return name
 
 
