@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -26,6 +27,9 @@ def parse_args(argv: list[str]) -> Config:
     )
     parser.add_argument("--port", type=int)
     parser.add_argument("--strict", action="store_true", help="exit 1 when any row is a MISS")
+    parser.add_argument(
+        "--note", default=os.environ.get("BENCH_NOTE", ""), help="stored with the results"
+    )
     args = parser.parse_args(argv)
     cfg = Config(scale=args.scale, seed=args.seed)
     if args.duration:
@@ -40,6 +44,7 @@ def parse_args(argv: list[str]) -> Config:
     if args.port:
         cfg.port = args.port
     cfg.strict = args.strict
+    cfg.note = args.note
     return cfg
 
 
@@ -70,8 +75,6 @@ def _pages(cfg: Config, log) -> list[Row]:
 
 
 def _demo_password() -> str:
-    import os
-
     return os.environ.get("DEMO_PASSWORD", "demo-pass-123")
 
 
@@ -99,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             ),
         }
     )
+    if cfg.note:
+        meta["note"] = cfg.note
     rows: list[Row] = []
     try:
         log(f"database for scale {cfg.scale} ...")

@@ -47,6 +47,7 @@ class Config:
     jobs_budget: float = 720.0  # all jobs and their baselines together
     import_timeout: float = 300.0
     strict: bool = False
+    note: str = ""
     python: str = field(default_factory=_python)
     locust: str = field(default_factory=_locust)
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
