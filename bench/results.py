@@ -189,6 +189,17 @@ def markdown(rows: list[Row], *, title: str, meta: dict[str, str], preamble: str
     out += [f"| {_md_escape(k)} | {_md_escape(v)} |" for k, v in meta.items()]
     counts = summary(rows)
     out += ["", f"**{counts[PASS]} PASS, {counts[MISS]} MISS, {counts[NA]} N/A**", ""]
+    misses = [r for r in rows if r.status == MISS]
+    if misses:
+        out += ["Misses:", ""]
+        for row in misses:
+            failed = [c for c in row.checks if not c.passed]
+            why = "; ".join(
+                f"{c.label} {c.measured_text()} (target {c.op} {fmt(c.limit)}{c.unit})"
+                for c in failed
+            )
+            out.append(f"- {row.section} / {_md_escape(row.name)}: {_md_escape(why)}")
+        out.append("")
     for section, members in _sections(rows).items():
         cols = _columns(members)
         out += [f"## {section}", ""]

@@ -40,7 +40,9 @@ def start_gunicorn(cfg: Config):
         "--error-logfile",
         "-",
     ]
-    server = proc.start(cmd, env=cfg.app_env(), cwd=ROOT, log=LOG_DIR / "gunicorn.log")
+    log = LOG_DIR / "gunicorn.log"
+    log.unlink(missing_ok=True)  # this run's log only
+    server = proc.start(cmd, env=cfg.app_env(), cwd=ROOT, log=log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -115,16 +115,18 @@ def test_page_list_is_data_with_known_kinds():
 def test_write_produces_json_and_markdown(tmp_path):
     rows = [
         Row("Pages", "list @16", figures={"p95 ms": 80.0}, checks=[Check("p95", "<", 100, 80.0)]),
+        Row("Jobs", "churn", figures={"ratio": 2.0}, checks=[Check("ratio", "<=", 1.5, 2.0, "x")]),
         Row("Pages", "board", unavailable="/sales/deals/board/ does not resolve yet"),
     ]
     json_path, md_path = write(
         rows, directory=tmp_path, stem="scale-T", title="T", meta={"CPU": "test | 2 cores"}
     )
     data = json.loads(json_path.read_text())
-    assert data["summary"] == {PASS: 1, MISS: 0, NA: 1}
-    assert [r["status"] for r in data["rows"]] == [PASS, NA]
+    assert data["summary"] == {PASS: 1, MISS: 1, NA: 1}
+    assert [r["status"] for r in data["rows"]] == [PASS, MISS, NA]
     assert data["rows"][0]["checks"][0]["passed"] is True
     md = md_path.read_text()
     assert "| list @16 | 80.0 | p95 < 100 | **PASS** |" in md
     assert "not available: /sales/deals/board/ does not resolve yet" in md
     assert "test \\| 2 cores" in md
+    assert "- Jobs / churn: ratio 2.00x (target <= 1.50x)" in md
