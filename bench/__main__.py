@@ -11,7 +11,7 @@ import time
 
 from . import database, imports, jobs, machine, pages, proc, server
 from .config import LOG_DIR, RESULTS_DIR, Config
-from .results import Row, summary, text_table, write
+from .results import Check, Row, summary, text_table, write
 
 DEMO_USERS = ["rep", "agent", "manager"]
 
@@ -74,6 +74,24 @@ def _pages(cfg: Config, log) -> list[Row]:
         proc.stop(gunicorn)
 
 
+def _part(section: str, log, func, *args, **kwargs) -> list[Row]:
+    """Run one part; if the harness itself fails there, say so in a MISS row and go on
+    with the other parts, so a run always ends with its results written."""
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:  # reported as a row; Ctrl-C and SIGTERM still stop the run
+        log(f"  {section}: FAILED {exc}")
+        proc.stop_all()
+        return [
+            Row(
+                section,
+                "harness",
+                checks=[Check("part ran", "==", 1, None)],
+                notes=f"{type(exc).__name__}: {str(exc)[-500:]}",
+            )
+        ]
+
+
 def _demo_password() -> str:
     return os.environ.get("DEMO_PASSWORD", "demo-pass-123")
 
@@ -111,13 +129,13 @@ def main(argv: list[str] | None = None) -> int:
         meta["database"] = f"{cfg.db_name}: {marker.get('counts')}"
         if "imports" in cfg.parts:
             log("imports ...")
-            rows += imports.measure(cfg, marker=marker, log=log)
+            rows += _part(imports.SECTION, log, imports.measure, cfg, marker=marker, log=log)
         if "jobs" in cfg.parts:
             log("jobs ...")
-            rows += jobs.measure(cfg, log=log)
+            rows += _part(jobs.SECTION, log, jobs.measure, cfg, log=log)
         if "pages" in cfg.parts:
             log("pages ...")
-            rows = _pages(cfg, log) + rows
+            rows = _part(pages.SECTION, log, _pages, cfg, log) + rows
     finally:
         proc.stop_all()
     meta["load average at end (1, 5, 15 min)"] = machine.load_average()
