@@ -91,3 +91,16 @@ def test_a_missing_job_is_told_from_a_failing_one():
     assert "does not know 'churn'" in _unavailable_reason(unknown, "churn")
     failed = proc.Finished(1, 1.0, 50.0, "", "Traceback ... ZeroDivisionError")
     assert _unavailable_reason(failed, "churn") is None
+
+
+def test_a_part_that_fails_is_a_miss_row_and_the_run_goes_on():
+    from bench.__main__ import _part
+
+    def broken():
+        raise RuntimeError("gunicorn did not answer within 60 s")
+
+    logged = []
+    rows = _part("Pages under load", logged.append, broken)
+    assert [r.status for r in rows] == [MISS]
+    assert "gunicorn did not answer" in rows[0].notes
+    assert logged
