@@ -31,7 +31,8 @@ def _unavailable_reason(done: proc.Finished, kind: str) -> str | None:
 def run_job(cfg: Config, kind: str, timeout: float) -> dict:
     done = proc.run(
         [cfg.python, "manage.py", "run_job", kind, "--sync"],
-        env=cfg.app_env(),
+        # Anything the job hands to Celery runs inline, so it is timed too.
+        env=cfg.app_env(CELERY_TASK_ALWAYS_EAGER="1"),
         cwd=ROOT,
         timeout=timeout,
     )
