@@ -74,13 +74,13 @@ def _pages(cfg: Config, log) -> list[Row]:
         proc.stop(gunicorn)
 
 
-def _part(section: str, log, func, *args, **kwargs) -> list[Row]:
+def _part(section: str, say, func, *args, **kwargs) -> list[Row]:
     """Run one part; if the harness itself fails there, say so in a MISS row and go on
     with the other parts, so a run always ends with its results written."""
     try:
         return func(*args, **kwargs)
     except Exception as exc:  # reported as a row; Ctrl-C and SIGTERM still stop the run
-        log(f"  {section}: FAILED {exc}")
+        say(f"  {section}: FAILED {exc}")
         proc.stop_all()
         return [
             Row(

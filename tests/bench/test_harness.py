@@ -104,3 +104,10 @@ def test_a_part_that_fails_is_a_miss_row_and_the_run_goes_on():
     assert [r.status for r in rows] == [MISS]
     assert "gunicorn did not answer" in rows[0].notes
     assert logged
+
+
+def test_a_part_gets_its_own_keyword_arguments():
+    from bench.__main__ import _part
+
+    rows = _part("Imports", print, lambda *, log, marker: [marker, log], log="L", marker="M")
+    assert rows == ["M", "L"]
