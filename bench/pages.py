@@ -10,6 +10,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 from . import proc
 from .config import LOG_DIR, ROOT, Config
@@ -174,7 +175,7 @@ def page_rows(
                 "queries": info.get("queries"),
                 "% of baseline": round(share, 1) if share is not None else None,
             },
-            notes=f"{info.get('path', '')} as {page['user']}, {figures['requests']:,} requests",
+            notes=f"{unquote(info.get('path', ''))} as {page['user']}, {figures['requests']:,} requests",
         )
         row.checks.append(Check("errors", "==", 0, figures["errors"]))
         if page["kind"] != "baseline":

@@ -111,3 +111,13 @@ def test_a_part_gets_its_own_keyword_arguments():
 
     rows = _part("Imports", print, lambda *, log, marker: [marker, log], log="L", marker="M")
     assert rows == ["M", "L"]
+
+
+def test_a_baseline_without_its_job_still_gives_a_row():
+    from bench.jobs import baseline_row
+
+    row = baseline_row("churn", {"seconds": 20.0, "call_seconds": 12.0, "peak_mb": 220.0})
+    assert row.status == PASS
+    assert row.figures["baseline s"] == 20.0
+    assert "1.5 x 20.0 s" in row.notes
+    assert baseline_row("churn", {"error": "baseline exit 1: boom"}).status == MISS
