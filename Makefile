@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SCALE ?= S
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint fmt seed worker beat messages check
+.PHONY: help setup run test lint fmt seed worker beat messages check bench
 
 help: ## list every target with its one-line description
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,3 +52,18 @@ beat: setup ## run Celery beat in the foreground
 messages: setup ## update the translation catalogues and compile them
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=node_modules
 	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
+
+# The benchmark's load generator (locust) lives in a virtualenv of its own: it is heavy,
+# only the benchmark needs it, and CI never installs it.
+BENCH_VENV := .venv-bench
+# `make bench` is scale M unless SCALE is given on the command line (`make bench SCALE=S`).
+BENCH_SCALE := $(if $(filter command line environment,$(origin SCALE)),$(SCALE),M)
+
+$(BENCH_VENV)/.installed: requirements-bench.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: setup $(BENCH_VENV)/.installed ## benchmark pages, imports and jobs at scale M (SCALE=S: quick) against same-run baselines
+	$(BIN)/python -m bench --scale $(BENCH_SCALE) $(BENCH_ARGS)

@@ -307,6 +307,9 @@ WEBHOOK_STUCK_AFTER_SECONDS = 600
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-pass-123")
 
+# Benchmark-only endpoints (the constant baseline page of `make bench`); off in production.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
 # Sessions: logged out after 30 idle minutes, and after 12 hours whatever the activity.
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
     path("metrics", ops_views.metrics_view, name="metrics"),
+    path("__bench__/constant/", views.bench_constant, name="bench_constant"),
     path("favicon.ico", views.favicon),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("history/<str:label>/<int:pk>/", views.object_history, name="object_history"),

@@ -1,8 +1,9 @@
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
@@ -68,7 +69,6 @@ def favicon(request):
 
 def object_history(request, label: str, pk: int):
     """The audit trail of one object, for users who may see the object (else 404)."""
-    from django.http import Http404
     from django.shortcuts import get_object_or_404, render
 
     from .history import audited_model, history_rows
@@ -82,3 +82,16 @@ def object_history(request, label: str, pk: int):
         "crm/object_history.html",
         {"object": obj, "rows": history_rows(obj), "model_name": model._meta.verbose_name},
     )
+
+
+# The baseline page's body: fixed, about the size of a small HTML page's head.
+BENCH_CONSTANT_BODY = ("bench constant response\n" + "x" * 1000 + "\n").encode()
+
+
+@require_GET
+def bench_constant(request):
+    """A fixed body behind the same middleware as every page (session, login, CSRF):
+    the floor that `make bench` compares pages against. 404 unless BENCH_ENDPOINTS=1."""
+    if not settings.BENCH_ENDPOINTS:
+        raise Http404
+    return HttpResponse(BENCH_CONSTANT_BODY, content_type="text/plain; charset=utf-8")
