@@ -24,4 +24,10 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Follow-up tasks fall due all day; every 5 minutes keeps a reminder at most 5 minutes
+    # late, and each run is a single indexed query when nothing is due.
+    "sales-task-reminders": {
+        "task": "sales.tasks.send_task_reminders_task",
+        "schedule": crontab(minute="*/5"),
+    },
 }
