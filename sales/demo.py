@@ -208,12 +208,18 @@ def seed_sales(*, data, user_ids: dict[str, int], rep_ids: list[int], end: date,
     order_id.iloc[won_idx] = won_orders["id"].to_numpy()
     reasons = np.array(LostReason.values)
     lost_reason = np.where(outcome == "lost", reasons[rng.integers(len(reasons), size=n_deals)], "")
-    kinds = np.where(pipeline_id == 1, "New deal", "Renewal")
+    # Titles name the main product: "Urban Racket 23 × 3" (renewals say so).
+    first = lines.drop_duplicates("deal_id").set_index("deal_id")
+    names = products.set_index("id")["name"].reindex(first["product_id"]).to_numpy()
+    label = pd.Series(names, index=first.index).reindex(np.arange(1, n_deals + 1), fill_value="")
+    qty = first["quantity"].reindex(np.arange(1, n_deals + 1), fill_value=1).astype(int)
+    title = label.astype(str) + " × " + qty.astype(str)
+    title = np.where(pipeline_id == 2, "Renewal: " + title.to_numpy(), title.to_numpy())
     deals = pd.DataFrame(
         {
             "id": np.arange(1, n_deals + 1),
             "customer_id": customer_id,
-            "title": [f"{k} #{i}" for k, i in zip(kinds, range(1, n_deals + 1), strict=True)],
+            "title": title,
             "amount": amount,
             "pipeline_id": pipeline_id,
             "stage_id": current,

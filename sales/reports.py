@@ -152,7 +152,13 @@ def _line_revenue():
 
 
 def _lines(f: ReportFilter):
-    return OrderLine.objects.filter(order__in=counted_orders(f).values("pk"))
+    """Lines of the orders that count, by a join (the planner does better than with IN)."""
+    qs = OrderLine.objects.filter(
+        order__ordered_at__gte=f.start_dt, order__ordered_at__lt=f.end_dt
+    ).exclude(order__status__in=["draft", "cancelled"])
+    if f.rep_id:
+        qs = qs.filter(order__customer__owner_id=f.rep_id)
+    return qs
 
 
 def revenue_by_product(f: ReportFilter) -> Report:
