@@ -68,6 +68,9 @@ class DealAdmin(admin.ModelAdmin):
     show_full_result_count = False
     inlines = [DealLineInline]
 
+    def has_add_permission(self, request):
+        return False  # deals start on a customer's page, where the first stage is recorded
+
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):

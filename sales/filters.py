@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .choices import DealStatus, OrderStatus
-from .models import Deal, Order, Pipeline, PipelineStage
+from .models import Deal, Order, Pipeline, PipelineStage, Product
 from .selectors import sellers
 
 
@@ -107,3 +107,34 @@ class OrderFilter(django_filters.FilterSet):
         if value.lstrip("#").isdigit():
             q |= Q(pk=int(value.lstrip("#")))
         return queryset.filter(q)
+
+
+class ProductFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    category = django_filters.ChoiceFilter(label=_("Category"), choices=[])
+    active = django_filters.BooleanFilter(label=_("Active"))
+    sort = django_filters.OrderingFilter(
+        label=_("Sort"),
+        fields=(("name", "name"), ("unit_price", "price"), ("sku", "sku")),
+        field_labels={"name": _("Name"), "unit_price": _("Unit price"), "sku": _("SKU")},
+    )
+
+    class Meta:
+        model = Product
+        fields = ["q", "category", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        categories = (
+            Product.objects.exclude(category="")
+            .order_by("category")
+            .values_list("category", flat=True)
+            .distinct()
+        )
+        self.filters["category"].extra["choices"] = [(c, c) for c in categories]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(sku__icontains=value))

@@ -22,7 +22,7 @@ from crm.templatetags.crm_tags import money
 from customers.models import Customer
 
 from . import selectors, services
-from .filters import DealFilter, OrderFilter
+from .filters import DealFilter, OrderFilter, ProductFilter
 from .forms import (
     DealForm,
     DealLineFormSet,
@@ -33,7 +33,7 @@ from .forms import (
     TaskForm,
     product_choices,
 )
-from .models import Deal, Notification, Order, Task
+from .models import Deal, Notification, Order, Product, Task
 from .reports import REPORTS
 
 
@@ -437,6 +437,23 @@ class OrderCreateView(ModelAccessMixin, View):
             return redirect(order)
         ctx = {"form": form, "formset": formset, "customer": customer}
         return render(request, self.template_name, ctx, status=400)
+
+
+class ProductListView(ModelAccessMixin, ListView):
+    """The catalogue with list prices, for looking up a product while selling; admins
+    maintain it in the admin site."""
+
+    access_model = Product
+    template_name = "sales/product_list.html"
+    context_object_name = "products"
+    paginate_by = 50
+
+    def get_queryset(self):
+        self.filterset = ProductFilter(self.request.GET or None, queryset=Product.objects.all())
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(filter=self.filterset, **kwargs)
 
 
 # ---------------------------------------------------------------- tasks

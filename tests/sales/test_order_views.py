@@ -104,3 +104,19 @@ def test_order_list_filters_and_sorts(client_for):
     # A bad value is an error on the form, not a 500.
     response = client.get(reverse("sales:order_list"), {"min_total": "lots"})
     assert response.status_code == 200
+
+
+def test_product_catalogue_for_every_role_with_filters(client_for, django_assert_max_num_queries):
+    for i in range(40):
+        ProductFactory(name=f"Widget {i}", category="Tools" if i % 2 else "Food", active=i != 3)
+    ProductFactory(name="Lemonade", sku="LEM-1", category="Food", unit_price=Decimal("2.50"))
+    client = client_for(A)
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("sales:product_list"))
+    assert response.status_code == 200 and len(response.context["products"]) == 41
+    found = client.get(reverse("sales:product_list"), {"q": "lem-1"}).context["products"]
+    assert [p.name for p in found] == ["Lemonade"]
+    tools = client.get(reverse("sales:product_list"), {"category": "Tools", "sort": "-price"})
+    assert {p.category for p in tools.context["products"]} == {"Tools"}
+    inactive = client.get(reverse("sales:product_list"), {"active": "false"}).context["products"]
+    assert [p.name for p in inactive] == ["Widget 3"]
