@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -54,6 +55,14 @@ def _visible_customer(request, customer_id) -> Customer:
     except (TypeError, ValueError):
         raise Http404 from None
     return get_object_or_404(roles.visible(request.user, Customer), pk=pk)
+
+
+def _search_deals(deals, q: str):
+    """The board's search: title or customer name (the same for its column totals)."""
+    q = q.strip()
+    if not q:
+        return deals
+    return deals.filter(Q(title__icontains=q) | Q(customer__name__icontains=q))
 
 
 class ModelAccessMixin:
@@ -111,8 +120,7 @@ class DealBoardView(ModelAccessMixin, View):
             if owner_id.isdigit():
                 deals = deals.filter(owner_id=int(owner_id))
         q = request.GET.get("q", "").strip()
-        if q:
-            deals = deals.filter(title__icontains=q) | deals.filter(customer__name__icontains=q)
+        deals = _search_deals(deals, q)
         columns = selectors.board_columns(deals=deals, pipeline=pipeline)
         return render(
             request,
@@ -234,7 +242,7 @@ class DealMoveView(ModelAccessMixin, View):
         owner = request.POST.get("owner", "")
         if owner.isdigit() and roles.may(request.user, "reassign_work"):
             deals = deals.filter(owner_id=int(owner))
-        return deals
+        return _search_deals(deals, request.POST.get("q", ""))
 
 
 class DealFormMixin(ModelAccessMixin):

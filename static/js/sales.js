@@ -58,6 +58,7 @@
       const body = new FormData();
       body.append("stage", column.dataset.stageColumn);
       body.append("owner", board.dataset.owner || "");
+      body.append("q", board.dataset.q || "");
       if (column.dataset.outcome === "lost") {
         const extra = await askLostReason();
         if (!extra) return;
