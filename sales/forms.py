@@ -50,7 +50,7 @@ class LineForm(forms.Form):
         min_value=Decimal("0"),
         max_digits=12,
         decimal_places=2,
-        help_text=_("Empty: the product's price."),
+        widget=forms.NumberInput(attrs={"placeholder": _("List price"), "step": "0.01"}),
     )
 
     def __init__(self, *args, product_choices=None, **kwargs):
@@ -88,7 +88,7 @@ class RequiredLineFormSet(BaseLineFormSet):
     min_lines = 1
 
 
-DealLineFormSet = formset_factory(LineForm, formset=BaseLineFormSet, extra=3, can_delete=True)
+DealLineFormSet = formset_factory(LineForm, formset=BaseLineFormSet, extra=2, can_delete=True)
 OrderLineFormSet = formset_factory(LineForm, formset=RequiredLineFormSet, extra=3, can_delete=True)
 
 
