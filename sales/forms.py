@@ -169,6 +169,10 @@ class OrderForm(forms.Form):
     )
 
 
+class OrderStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=OrderStatus.choices)
+
+
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     due_at = forms.DateTimeField(

@@ -90,6 +90,16 @@ def order_create(
     return order
 
 
+@transaction.atomic
+def order_set_status(*, order: Order, status: str) -> Order:
+    """Change an order's status (confirmed, shipped, completed, cancelled...)."""
+    if status not in OrderStatus.values:
+        raise ValidationError(_("Unknown order status."))
+    order.status = status
+    order.save(update_fields=["status"])
+    return order
+
+
 # ---------------------------------------------------------------- deals
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("orders/new/", views.OrderCreateView.as_view(), name="order_create"),
     path("orders/<int:pk>/", views.OrderDetailView.as_view(), name="order_detail"),
     path("products/", views.ProductListView.as_view(), name="product_list"),
+    path("orders/<int:pk>/status/", views.OrderStatusView.as_view(), name="order_status"),
     path("tasks/", views.TaskListView.as_view(), name="task_list"),
     path("tasks/new/", views.TaskCreateView.as_view(), name="task_create"),
     path("tasks/<int:pk>/done/", views.TaskDoneView.as_view(), name="task_done"),

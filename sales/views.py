@@ -30,6 +30,7 @@ from .forms import (
     DealMoveForm,
     OrderForm,
     OrderLineFormSet,
+    OrderStatusForm,
     ReportFilterForm,
     TaskForm,
     product_choices,
@@ -399,7 +400,32 @@ class OrderDetailView(ModelAccessMixin, ScopedQuerysetMixin, DetailView):
         ctx["lines"] = self.object.lines.select_related("product")
         deal = Deal.objects.filter(order=self.object).first()
         ctx["deal"] = deal if deal and roles.can(self.request.user, "view", deal) else None
+        if roles.can(self.request.user, "change", self.object):
+            ctx["status_form"] = OrderStatusForm(initial={"status": self.object.status})
         return ctx
+
+
+class OrderStatusView(ModelAccessMixin, View):
+    """Managers and admins move an order along (shipped, completed) or cancel it."""
+
+    access_model = Order
+    model_action = "change"
+
+    def post(self, request, pk):
+        order = get_object_or_404(roles.visible(request.user, Order), pk=pk)
+        if not roles.can(request.user, "change", order):
+            raise PermissionDenied
+        form = OrderStatusForm(request.POST)
+        if form.is_valid():
+            services.order_set_status(order=order, status=form.cleaned_data["status"])
+            messages.success(
+                request,
+                _("Order %(order)s is now %(status)s.")
+                % {"order": order, "status": order.get_status_display()},
+            )
+        else:
+            messages.error(request, _("Choose a valid status."))
+        return redirect(order)
 
 
 class OrderCreateView(ModelAccessMixin, View):

@@ -120,3 +120,26 @@ def test_product_catalogue_for_every_role_with_filters(client_for, django_assert
     assert {p.category for p in tools.context["products"]} == {"Tools"}
     inactive = client.get(reverse("sales:product_list"), {"active": "false"}).context["products"]
     assert [p.name for p in inactive] == ["Widget 3"]
+
+
+def test_manager_changes_an_order_status_reps_and_agents_cannot(client_for):
+    order = OrderFactory(status="confirmed")
+    url = reverse("sales:order_status", args=[order.pk])
+    assert (
+        'data-testid="order-status-form"'
+        not in client_for(R).get(order.get_absolute_url()).content.decode()
+    )
+    for role in (R, A):
+        assert client_for(role).post(url, {"status": "cancelled"}).status_code == 403
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    manager = client_for(M)
+    assert (
+        'data-testid="order-status-form"' in manager.get(order.get_absolute_url()).content.decode()
+    )
+    assert manager.post(url, {"status": "shipped"}).status_code == 302
+    order.refresh_from_db()
+    assert order.status == "shipped"
+    manager.post(url, {"status": "lost-in-space"})
+    order.refresh_from_db()
+    assert order.status == "shipped"
