@@ -196,14 +196,14 @@ def deal_update(
     expected_close: date | None,
     lines: Sequence[LineInput] | None = None,
 ) -> Deal:
-    """Change a deal's details and (when given) replace its lines; the stage changes only
-    through deal_move."""
+    """Change a deal's details and, when lines are given, replace them (the amount is then
+    their sum, or `amount` without lines). The stage changes only through deal_move."""
     deal.title = title
     deal.owner = owner
     deal.expected_close = expected_close
     if lines is not None:
         _replace_lines(deal, lines)
-    deal.amount = lines_total(lines) if lines else Decimal(amount).quantize(CENT)
+        deal.amount = lines_total(lines) if lines else Decimal(amount).quantize(CENT)
     deal.save()
     return deal
 

@@ -350,15 +350,16 @@ class DealUpdateView(DealFormMixin, View):
             prefix="lines",
             form_kwargs={"product_choices": product_choices(extra_ids)},
         )
-        if form.is_valid() and formset.is_valid():
+        locked = deal.order_id is not None  # the lines became an order; change that instead
+        if form.is_valid() and (locked or formset.is_valid()):
             data = form.cleaned_data
             services.deal_update(
                 deal=deal,
                 title=data["title"],
                 owner=data.get("owner") or deal.owner,
-                amount=data.get("amount") or 0,
+                amount=deal.amount if locked else (data.get("amount") or 0),
                 expected_close=data.get("expected_close"),
-                lines=formset.lines(),
+                lines=None if locked else formset.lines(),
             )
             messages.success(request, _("Deal “%(deal)s” saved.") % {"deal": deal.title})
             return redirect(deal)

@@ -254,3 +254,28 @@ def test_board_shows_columns_with_count_and_sum_for_own_deals_only(client_for, u
     assert "Mine one" in body and "Not mine" not in body
     assert 'data-move-url="/sales/deals/' in body
     assert "<script>" not in body and " onclick=" not in body
+
+
+def test_a_won_deals_lines_are_locked_but_its_details_can_change(client_for, users, pipeline):
+    from sales import services
+
+    deal = make_deal(pipeline=pipeline, owner=users[R], lines=[(Decimal("10.00"), 3)])
+    services.deal_move(deal=deal, stage=stage(pipeline, "Won"), user=users[R])
+    client = client_for(R)
+    page = client.get(reverse("sales:deal_update", args=[deal.pk])).content.decode()
+    assert "became order" in page and "lines-TOTAL_FORMS" not in page
+    response = client.post(
+        reverse("sales:deal_update", args=[deal.pk]), {"title": "Closed deal", "amount": "1"}
+    )
+    assert response.status_code == 302
+    deal.refresh_from_db()
+    assert deal.title == "Closed deal" and deal.amount == Decimal("30.00")
+    assert deal.lines.count() == 1
+
+
+def test_new_deal_without_a_customer_points_to_the_customers(client_for):
+    response = client_for(R).get(reverse("sales:deal_create"))
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "customers:customer_list"
+    )
+    assert client_for(A).get(reverse("sales:deal_create")).status_code == 403
