@@ -1,7 +1,6 @@
 """The issue's story in a real browser: a rep creates a deal from a customer's page, drags it
 across the board to won, and finds the resulting order on the customer page."""
 
-import os
 import shutil
 from decimal import Decimal
 
@@ -27,8 +26,10 @@ ARGS = [
 
 
 @pytest.fixture
-def browser_page():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def browser_page(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; restored after the test, so
+    # later tests (the deploy check) do not inherit it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
