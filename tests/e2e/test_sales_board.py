@@ -5,6 +5,7 @@ import shutil
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 
 from crm.roles import Role
 from sales.models import Deal, Order
@@ -37,6 +38,9 @@ def browser_page(monkeypatch):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         yield page
         browser.close()
+        # While Playwright's loop runs, the test's queries use a connection of their own
+        # (asgiref locals follow the loop's context); close it, or the test DB cannot be dropped.
+        connections.close_all()
 
 
 def test_rep_creates_a_deal_drags_it_to_won_and_finds_the_order(live_server, browser_page, users):
