@@ -50,11 +50,10 @@ class SalesConfig(AppConfig):
         register_policy(Notification, NotificationPolicy())
 
         sellers = frozenset({Role.SALES_REP, Role.MANAGER, Role.ADMIN})
-        bosses = frozenset({Role.MANAGER, Role.ADMIN})
         register_nav(NavEntry(_("Deals"), "sales:deal_board", "kanban", sellers, 15))
         register_nav(NavEntry(_("Orders"), "sales:order_list", "receipt", frozenset(Role), 20))
         register_nav(NavEntry(_("Tasks"), "sales:task_list", "check2-square", sellers, 22))
-        register_nav(NavEntry(_("Reports"), "sales:report_index", "bar-chart", bosses, 24))
+        register_nav(NavEntry(_("Reports"), "sales:report_index", "bar-chart", sellers, 24))
 
         register_customer_panel(
             CustomerPanel(

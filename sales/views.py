@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from decimal import Decimal
 
 from django.contrib import messages
@@ -620,18 +621,28 @@ def _num(value) -> float:
     return float(value) if value is not None else 0.0
 
 
-class ReportsView(CapabilityRequiredMixin, View):
-    """Every sales report on one page with charts, for managers and admins."""
+class ReportsView(ModelAccessMixin, View):
+    """Every sales report on one page with charts. Managers and admins see everyone's
+    figures and filter by rep; a rep sees their own (their customers' orders, their deals).
+    Support agents, who have no deals, get a 403."""
 
-    capability = "view_manager_dashboard"
+    access_model = Deal
     chart_rows = 15  # bars per product chart; the table and the CSV have every row
 
     def get(self, request):
-        form = ReportFilterForm(request.GET or None, reps=selectors.sellers())
+        own_only = not roles.may(request.user, "view_manager_dashboard")
+        reps = selectors.sellers()
+        if own_only:
+            reps = reps.filter(pk=request.user.pk)
+        form = ReportFilterForm(request.GET or None, reps=reps)
         f = form.report_filter()
+        if own_only:
+            f = dataclasses.replace(f, rep_id=request.user.pk)
         if not form.is_bound:  # show the defaults the figures use
             initial = {"start": f.start, "end": f.end, "pipeline": f.pipeline}
-            form = ReportFilterForm(initial=initial, reps=selectors.sellers())
+            form = ReportFilterForm(initial=initial, reps=reps)
+        if own_only:
+            del form.fields["rep"]
         reports = {key: build(f) for key, build in REPORTS.items()}
         charts = {
             "revenue_by_month": _chart(
@@ -705,6 +716,7 @@ class ReportsView(CapabilityRequiredMixin, View):
                 "summary": summary,
                 "product_rows": reports["revenue_by_product"].rows[:20],
                 "query": request.GET.urlencode(),
+                "own_only": own_only,
             },
         )
 

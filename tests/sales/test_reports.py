@@ -234,3 +234,18 @@ def test_a_won_deal_shows_up_in_the_managers_revenue(client_for, users, pipeline
     assert response.context["summary"]["revenue"] == before + Decimal("246.90")
     win = {r["rep"]: r["won"] for r in response.context["reports"]["win_rate"].rows}
     assert win == {users[R].username: 1}
+
+
+def test_a_rep_sees_only_their_own_figures_and_cannot_pick_another_rep(
+    client_for, sales_rows, users
+):
+    rep = users[R]
+    response = client_for(R).get(reverse("sales:report_index"), {"rep": users["peer"].pk})
+    assert response.status_code == 200
+    assert response.context["report_filter"].rep_id == rep.pk
+    assert "rep" not in response.context["form"].fields
+    own = _filter(rep_id=rep.pk)
+    assert response.context["summary"]["revenue"] == sum(o.total for o in _counted_orders(own))
+    assert {r["rep"] for r in response.context["reports"]["revenue_by_rep"].rows} == {rep.username}
+    assert {r["rep"] for r in response.context["reports"]["win_rate"].rows} <= {rep.username}
+    assert 'data-testid="csv-funnel"' not in response.content.decode()
