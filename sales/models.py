@@ -248,6 +248,7 @@ class Deal(models.Model):
             models.Index(fields=["customer", "-updated_at"]),
             models.Index(fields=["expected_close"]),
             models.Index(fields=["closed_at"]),
+            models.Index(fields=["-updated_at", "-id"]),
         ]
 
     def __str__(self) -> str:

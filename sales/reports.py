@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import (
     Avg,
     Count,
@@ -406,3 +407,34 @@ REPORTS = {
 
 # Columns that hold money (shown with the currency; plain numbers in the CSV).
 MONEY_COLUMNS = frozenset({"revenue", "amount", "weighted", "won_amount"})
+
+
+# Computed reports are cached for a few minutes under a key that includes a cheap "data
+# version" (the newest order, deal change and deal edit, each read from an index), so a new
+# order or a moved deal shows at once while repeated views at 1M orders cost three index
+# lookups. Edits that touch none of those (an order's status) show within CACHE_SECONDS.
+CACHE_SECONDS = 300
+
+
+def data_version() -> str:
+    order_id = Order.objects.aggregate(m=Max("id"))["m"]
+    change_id = DealStageChange.objects.aggregate(m=Max("id"))["m"]
+    edited = Deal.objects.aggregate(m=Max("updated_at"))["m"]
+    return f"{order_id}-{change_id}-{edited.timestamp() if edited else 0}"
+
+
+def build_reports(f: ReportFilter, keys=None) -> dict[str, Report]:
+    """The reports named by `keys` (all by default), from the cache when the data has not
+    changed since they were computed."""
+    keys = list(keys or REPORTS)
+    pipeline_id = f.pipeline.pk if f.pipeline is not None else None
+    prefix = f"sales-report:{data_version()}:{f.start}:{f.end}:{f.rep_id}:{pipeline_id}:"
+    found = cache.get_many([prefix + k for k in keys])
+    out = {}
+    for key in keys:
+        report = found.get(prefix + key)
+        if report is None:
+            report = REPORTS[key](f)
+            cache.set(prefix + key, report, CACHE_SECONDS)
+        out[key] = report
+    return out
