@@ -249,3 +249,29 @@ def test_a_rep_sees_only_their_own_figures_and_cannot_pick_another_rep(
     assert {r["rep"] for r in response.context["reports"]["revenue_by_rep"].rows} == {rep.username}
     assert {r["rep"] for r in response.context["reports"]["win_rate"].rows} <= {rep.username}
     assert 'data-testid="csv-funnel"' not in response.content.decode()
+
+
+def test_cached_reports_follow_new_orders_and_moves(
+    sales_rows, pipeline, users, django_assert_max_num_queries
+):
+    f = _filter(pipeline=pipeline)
+    first = reports.build_reports(f)
+    with django_assert_max_num_queries(4):  # the data version only
+        again = reports.build_reports(f)
+    assert again["revenue_by_month"].rows == first["revenue_by_month"].rows
+    rep = users[R]
+    deal = make_deal(
+        pipeline=pipeline,
+        owner=rep,
+        customer=CustomerFactory(owner=rep),
+        lines=[(Decimal("1000.00"), 1)],
+    )
+    services.deal_move(deal=deal, stage=stage(pipeline, "Won"), user=rep)
+    after = reports.build_reports(f)
+    revenue = [sum(r["revenue"] for r in x["revenue_by_month"].rows) for x in (first, after)]
+    assert revenue[1] == revenue[0] + Decimal("1000.00")
+    won = [
+        {r["rep"]: r["won"] for r in x["win_rate"].rows}.get(rep.username, 0)
+        for x in (first, after)
+    ]
+    assert won[1] == won[0] + 1
