@@ -60,4 +60,10 @@ app.conf.beat_schedule = {
         "task": "crm.api.webhooks.retry_stuck_webhooks_task",
         "schedule": 300.0,
     },
+    # Follow-up tasks fall due all day; every 5 minutes keeps a reminder at most 5 minutes
+    # late, and each run is a single indexed query when nothing is due.
+    "sales-task-reminders": {
+        "task": "sales.tasks.send_task_reminders_task",
+        "schedule": crontab(minute="*/5"),
+    },
 }

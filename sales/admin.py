@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Order, OrderLine, Product
+from .models import Deal, DealLine, Order, OrderLine, Pipeline, PipelineStage, Product, Task
 
 
 @admin.register(Product)
@@ -31,3 +31,51 @@ class OrderAdmin(admin.ModelAdmin):
         order = form.instance
         order.recompute_total()
         order.save(update_fields=["total"])
+
+
+class PipelineStageInline(admin.TabularInline):
+    model = PipelineStage
+    extra = 0
+    fields = ["order", "name", "probability", "outcome"]
+    ordering = ["order", "id"]
+
+
+@admin.register(Pipeline)
+class PipelineAdmin(admin.ModelAdmin):
+    """Admins manage pipelines and their stages here (order, win probability, outcome)."""
+
+    list_display = ["name", "position", "active"]
+    list_editable = ["position", "active"]
+    inlines = [PipelineStageInline]
+
+
+class DealLineInline(admin.TabularInline):
+    model = DealLine
+    extra = 0
+    raw_id_fields = ["product"]
+
+
+@admin.register(Deal)
+class DealAdmin(admin.ModelAdmin):
+    """Data repair only: stage moves go through the board so they are recorded."""
+
+    list_display = ["title", "customer", "pipeline", "stage", "owner", "amount", "expected_close"]
+    list_filter = ["pipeline", "stage__outcome"]
+    search_fields = ["title", "customer__name"]
+    raw_id_fields = ["customer", "owner", "order"]
+    readonly_fields = ["pipeline", "stage", "stage_entered_at", "closed_at"]
+    list_select_related = ["customer", "pipeline", "stage", "owner"]
+    show_full_result_count = False
+    inlines = [DealLineInline]
+
+    def has_add_permission(self, request):
+        return False  # deals start on a customer's page, where the first stage is recorded
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["title", "assignee", "due_at", "done", "reminder_sent_at"]
+    list_filter = ["done"]
+    search_fields = ["title"]
+    raw_id_fields = ["assignee", "customer", "deal", "created_by"]
+    list_select_related = ["assignee"]

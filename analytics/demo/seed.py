@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from crm.bulk import bulk_insert, reset_sequences
 from crm.roles import Role
 from customers.models import Customer, Interaction, Need, Tag
+from sales.demo import seed_sales
 from sales.models import Order, OrderLine, Product
 from service.models import Ticket
 
@@ -107,6 +108,7 @@ def seed_demo(
     reset_sequences(
         Tag, Product, Customer, Customer.tags.through, Order, OrderLine, Ticket, Interaction
     )
+    counts.update(seed_sales(data=data, user_ids=user_ids, rep_ids=reps, end=end, seed=seed))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -46,7 +46,7 @@ def test_home_sends_each_role_to_its_start_page(client_for, role, expected):
 
 def test_navigation_follows_the_role(client_for):
     rep_page = client_for(R).get("/customers/").content.decode()
-    assert 'href="/sales/"' in rep_page
+    assert 'href="/sales/orders/"' in rep_page and 'href="/sales/deals/board/"' in rep_page
     assert 'href="/analytics/"' not in rep_page
     assert 'href="/admin/"' not in rep_page
     admin_page = client_for(AD).get("/customers/").content.decode()

@@ -1,0 +1,12 @@
+"""Thin Celery wrappers around sales services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True)
+def send_task_reminders_task() -> int:
+    """Remind assignees of due tasks (beat, every few minutes). Safe to run twice at once:
+    each reminder is claimed by a conditional update before it is sent."""
+    return services.send_due_task_reminders()
