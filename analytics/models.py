@@ -79,6 +79,63 @@ class JobRun(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def display_message(self) -> str:
+        """The message in the reader's language when the run stopped for lack of data."""
+        reason = (self.metrics or {}).get("insufficient")
+        if self.status == JobStatus.INSUFFICIENT_DATA and reason:
+            from .messages import insufficient_message
+
+            return insufficient_message(reason["code"], reason.get("params", {}))
+        return self.message
+
+    def summary(self) -> list[tuple[str, str]]:
+        """The few figures a manager checks after a run, as (label, text) pairs."""
+        m = self.metrics or {}
+        if self.status != JobStatus.SUCCEEDED:
+            return []
+
+        def pct(v):
+            return "—" if v is None else f"{100 * v:.1f}%"
+
+        def num(v, digits=0):
+            return "—" if v is None else f"{v:,.{digits}f}"
+
+        out: list[tuple[str, str]] = []
+        if self.kind == JobKind.SEGMENTATION:
+            out = [(_("customers"), num(m.get("customers"))), (_("segments"), num(m.get("k")))]
+        elif self.kind == JobKind.ASSOCIATION_RULES:
+            out = [
+                (_("baskets"), num(m.get("baskets"))),
+                (_("rules"), num(m.get("rules_kept"))),
+                (_("min. support"), f"{m.get('min_support', 0):.5f}"),
+                (_("recommendations"), num(m.get("recommendations"))),
+            ]
+        elif self.kind == JobKind.FORECAST:
+            month = m.get("month", {})
+            out = [
+                (_("MAPE, model"), f"{num(month.get('model', {}).get('mape'), 1)}%"),
+                (
+                    _("MAPE, seasonal-naive"),
+                    f"{num(month.get('seasonal_naive', {}).get('mape'), 1)}%",
+                ),
+                (_("next 6 months"), num(month.get("next_total"))),
+            ]
+        elif self.kind == JobKind.CHURN:
+            out = [
+                (_("model"), str(m.get("chosen", "")).replace("_", " ")),
+                (_("ROC AUC"), num(m.get("roc_auc"), 3)),
+                (_("precision"), pct(m.get("precision"))),
+                (_("recall"), pct(m.get("recall"))),
+                (_("at risk"), num(m.get("predicted_at_risk"))),
+            ]
+        elif self.kind == JobKind.CUSTOMER_VALUE:
+            out = [
+                (_("customers"), num(m.get("customers"))),
+                (_("predicted value, 12 months"), num(m.get("predicted_value_12m_total"))),
+            ]
+        return [(str(label), value) for label, value in out]
+
 
 class Segment(models.Model):
     """A customer segment found by the segmentation job, with its profile (feature medians)."""

@@ -290,6 +290,7 @@ def _run_churn(run: JobRun, progress: Progress) -> dict:
         interactions,
         feedback,
         as_of=_as_of(run),
+        min_customers=run.parameters.get("min_customers", churn.MIN_CUSTOMERS),
         progress=_scaled(progress, 15, 90),
     )
     t2 = time.monotonic()
