@@ -10,7 +10,7 @@ from analytics import loaders
 from tests.factories import CustomerFactory, OrderFactory, OrderLineFactory, TicketFactory
 
 
-def test_frames_have_their_declared_types(db, django_assert_num_queries):
+def test_frames_have_their_declared_types(db, django_assert_max_num_queries):
     c = CustomerFactory(annual_income=Decimal("52000.50"), birth_date="1980-05-06")
     o = OrderFactory(customer=c, total=Decimal("19.99"))
     OrderFactory(customer=c, status="cancelled")
@@ -19,7 +19,8 @@ def test_frames_have_their_declared_types(db, django_assert_num_queries):
     TicketFactory(customer=c, first_response_due=now - timedelta(hours=5), first_responded_at=now)
     TicketFactory(customer=c, resolution_due=now + timedelta(hours=5))
 
-    with django_assert_num_queries(1):
+    # One query (on PostgreSQL a COPY through the raw cursor, which Django does not count).
+    with django_assert_max_num_queries(1):
         orders = loaders.load_orders()
     assert len(orders) == 1  # the cancelled order is no revenue
     assert str(orders["ordered_at"].dtype) == "datetime64[ns, UTC]" or str(
