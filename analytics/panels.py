@@ -12,6 +12,14 @@ from .labels import FEATURE_LABELS
 PANEL_ROLES = frozenset({Role.SALES_REP, Role.MANAGER, Role.ADMIN})
 
 
+def _readable(value):
+    """Whole numbers for counts and days, one decimal for small ratios."""
+    if value is None:
+        return None
+    value = round(float(value)) if abs(float(value)) >= 10 else round(float(value), 1)
+    return int(value) if float(value).is_integer() else value
+
+
 def _may_see(request, customer) -> bool:
     if not roles.may(request.user, "view_my_scores"):
         return False
@@ -40,7 +48,7 @@ def insights_context(request, customer) -> dict | None:
             drivers.append(
                 {
                     "label": FEATURE_LABELS.get(d.get("feature"), d.get("feature")),
-                    "value": d.get("value"),
+                    "value": _readable(d.get("value")),
                     "points": round(100 * float(d.get("effect") or 0)),
                 }
             )
