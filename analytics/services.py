@@ -15,12 +15,11 @@ import os
 import resource
 import threading
 import time
-import traceback
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 
 from crm.bulk import bulk_insert
@@ -198,10 +197,8 @@ def execute_job_run(*, job_run_id: int) -> JobRun:
         memory = None
     except Exception as exc:  # the run records any failure; the task must not crash-loop
         logger.exception("analytics job %s (run %s) failed", run.kind, run.pk)
-        fields = {
-            "status": JobStatus.FAILED,
-            "message": f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=5)}"[:4000],
-        }
+        # The traceback goes to the log; the run keeps the one line a manager can pass on.
+        fields = {"status": JobStatus.FAILED, "message": f"{type(exc).__name__}: {exc}"[:2000]}
         memory = None
     duration = round(time.monotonic() - started, 3)
     fields.update(
@@ -473,7 +470,17 @@ MONEY_COLUMNS = ["monetary", "historic_value", "predicted_value_12m"]
 
 
 def _replace_scores(new: pd.DataFrame, own: list[str]) -> None:
-    """Rewrite CustomerScore: `own` columns from `new`, the other job's columns kept."""
+    """Rewrite CustomerScore: `own` columns from `new`, the other job's columns kept.
+
+    Churn and customer value may finish at the same moment: the table lock (PostgreSQL;
+    SQLite has one writer anyway) makes the second wait, then read the first one's columns,
+    instead of both reading the old rows and the later commit dropping the other's figures.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"LOCK TABLE {loaders._table(CustomerScore)} IN SHARE ROW EXCLUSIVE MODE"  # noqa: SLF001
+            )
     cols = ", ".join(c for c in SCORE_SCHEMA)
     current = loaders.read_frame(
         f"SELECT {cols} FROM {loaders._table(CustomerScore)}",  # noqa: SLF001

@@ -205,3 +205,28 @@ def test_run_job_command(seeded, capsys):
     call_command("run_job", "churn")
     assert "Queued churn as run" in capsys.readouterr().out
     assert JobRun.objects.get(kind="churn").status == JobStatus.QUEUED
+
+
+def test_beat_runs_every_job_nightly():
+    from crm.celery import app
+
+    entries = [
+        e
+        for e in app.conf.beat_schedule.values()
+        if e["task"] == "analytics.tasks.scheduled_job_task"
+    ]
+    assert sorted(e["args"][0] for e in entries) == sorted(JobKind.values)
+    assert "analytics.tasks.scheduled_job_task" in app.tasks
+
+
+def test_scheduled_task_runs_a_job_or_skips_when_one_is_active(seeded, monkeypatch):
+    import pandas as pd
+
+    from analytics.tasks import scheduled_job_task
+
+    monkeypatch.setattr(services, "_as_of", lambda run: pd.Timestamp(AS_OF, tz="UTC"))
+    assert scheduled_job_task("forecast") == JobStatus.SUCCEEDED
+    run = JobRun.objects.get(kind="forecast")
+    assert run.started_by is None and Forecast.objects.exists()
+    services.start_job(kind="forecast", enqueue=False)
+    assert scheduled_job_task("forecast") == "skipped"
