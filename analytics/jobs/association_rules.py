@@ -27,10 +27,11 @@ MIN_BASKETS = 100
 MIN_BASKET_COUNT = 10  # an itemset must appear in at least this many baskets
 MAX_BASKET = 50
 MAX_LEN = 3
-MAX_PAIRS = 20_000  # frequent pairs allowed; triples stay well below this on basket data
+MAX_PAIRS = 5_000  # frequent pairs allowed; triples stay well below this on basket data
 MIN_CONFIDENCE = 0.1
 MAX_RULES = 10_000  # kept, best lift first
 TOP_N = 5  # recommendations per customer
+CHUNK_CELLS = 20_000_000  # customers x products per recommendation chunk: 80 MB of int32
 
 
 @dataclass
@@ -117,79 +118,86 @@ def rules_from_itemsets(
 
 def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -> pd.DataFrame:
     """Per customer, up to top_n products not bought yet, from the rules whose antecedents
-    they have all bought; a product's score is its best rule (confidence, then lift)."""
+    they have all bought; a product's score is its best rule (confidence, then lift).
+
+    Customers are processed in chunks against a dense chunk x product array holding, per
+    cell, the position of the best triggered rule (rules sorted best first), so memory stays
+    bounded (about CHUNK_CELLS x 4 bytes) however many rules each customer triggers.
+    """
     cols = ["customer_id", "product_id", "rank", "confidence", "lift", "because"]
     if rules.empty or lines.empty:
         return pd.DataFrame(columns=cols)
+    rules = rules.sort_values(["confidence", "lift"], ascending=False, kind="stable")
+    rules = rules.reset_index(drop=True)
     bought = lines[["customer_id", "product_id"]].drop_duplicates()
     cust_idx, customers = pd.factorize(bought["customer_id"], sort=True)
-    rule_products = np.unique(
-        np.concatenate(
-            [
-                np.concatenate(rules["antecedents"].to_numpy()),
-                np.concatenate(rules["consequents"].to_numpy()),
-            ]
-        )
+    ante = rules["antecedents"].to_numpy()
+    cons = rules["consequents"].to_numpy()
+    products = np.union1d(
+        np.unique(bought["product_id"].to_numpy()),
+        np.unique(np.concatenate([np.concatenate(ante), np.concatenate(cons)])),
     )
-    products = np.union1d(np.unique(bought["product_id"].to_numpy()), rule_products)
     prod_idx = np.searchsorted(products, bought["product_id"].to_numpy())
     n_c, n_p, n_r = len(customers), len(products), len(rules)
     c = sparse.csr_matrix(
         (np.ones(len(bought), dtype=np.int32), (cust_idx, prod_idx)), shape=(n_c, n_p)
     )
-
-    ante_len = rules["antecedents"].map(len).to_numpy()
-    ante_items = np.searchsorted(products, np.concatenate(rules["antecedents"].to_numpy()))
+    ante_len = np.fromiter((len(a) for a in ante), dtype=np.int64, count=n_r)
     a = sparse.csr_matrix(
         (
-            np.ones(len(ante_items), dtype=np.int32),
-            (ante_items, np.repeat(np.arange(n_r), ante_len)),
+            np.ones(int(ante_len.sum()), dtype=np.int32),
+            (np.searchsorted(products, np.concatenate(ante)), np.repeat(np.arange(n_r), ante_len)),
         ),
         shape=(n_p, n_r),
     )
-    hits = (c @ a).tocsr()  # customers x rules: how many antecedent products each has bought
-    rule_of_hit = hits.indices
-    full = hits.data == ante_len[rule_of_hit]
-    hit_cust = np.repeat(np.arange(n_c), np.diff(hits.indptr))[full]
-    hit_rule = rule_of_hit[full]
-
-    # One row per (customer, consequent product) of every triggered rule.
-    cons_len = rules["consequents"].map(len).to_numpy()
-    cons_items = np.searchsorted(products, np.concatenate(rules["consequents"].to_numpy()))
+    cons_len = np.fromiter((len(x) for x in cons), dtype=np.int64, count=n_r)
+    cons_items = np.searchsorted(products, np.concatenate(cons))
     cons_start = np.r_[0, np.cumsum(cons_len)[:-1]]
-    reps = cons_len[hit_rule]
-    offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    item = cons_items[np.repeat(cons_start[hit_rule], reps) + offsets]
-    cust = np.repeat(hit_cust, reps)
-    rule = np.repeat(hit_rule, reps)
-
-    owned = np.sort(cust_idx.astype(np.int64) * n_p + prod_idx)
-    key = cust.astype(np.int64) * n_p + item
-    pos = np.searchsorted(owned, key).clip(max=len(owned) - 1)
-    new = owned[pos] != key
+    none = np.int32(n_r)  # "no rule"
+    chunk = max(1, CHUNK_CELLS // n_p)
+    out_c, out_p, out_r = [], [], []
+    for lo in range(0, n_c, chunk):
+        cc = c[lo : lo + chunk]
+        hits = (cc @ a).tocsr()  # customers x rules: antecedent products bought
+        full = hits.data == ante_len[hits.indices]
+        hit_cust = np.repeat(np.arange(cc.shape[0]), np.diff(hits.indptr))[full]
+        hit_rule = hits.indices[full]
+        reps = cons_len[hit_rule]
+        offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+        item = cons_items[np.repeat(cons_start[hit_rule], reps) + offsets]
+        best = np.full((cc.shape[0], n_p), none, dtype=np.int32)
+        np.minimum.at(
+            best, (np.repeat(hit_cust, reps), item), np.repeat(hit_rule, reps).astype(np.int32)
+        )
+        owned = cc.tocoo()
+        best[owned.row, owned.col] = none  # never recommend what was bought
+        k = min(top_n, n_p)
+        top = (
+            np.argpartition(best, k - 1, axis=1)[:, :k]
+            if k < n_p
+            else np.tile(np.arange(n_p), (cc.shape[0], 1))
+        )
+        rule_at = np.take_along_axis(best, top, axis=1)
+        row = np.repeat(np.arange(cc.shape[0]), k)
+        r, p = rule_at.ravel(), top.ravel()
+        keep = r < none
+        out_c.append(row[keep] + lo)
+        out_p.append(p[keep])
+        out_r.append(r[keep])
     cand = pd.DataFrame(
-        {
-            "c": cust[new],
-            "p": item[new],
-            "confidence": rules["confidence"].to_numpy()[rule[new]],
-            "lift": rules["lift"].to_numpy()[rule[new]],
-            "rule": rule[new],
-        }
+        {"c": np.concatenate(out_c), "p": np.concatenate(out_p), "rule": np.concatenate(out_r)}
     )
-    cand = cand.sort_values(
-        ["c", "confidence", "lift", "rule"], ascending=[True, False, False, True]
-    )
-    cand = cand.drop_duplicates(["c", "p"], keep="first")
+    cand = cand.sort_values(["c", "rule", "p"], kind="stable")
     cand["rank"] = cand.groupby("c").cumcount() + 1
-    cand = cand[cand["rank"] <= top_n]
+    rule = cand["rule"].to_numpy()
     return pd.DataFrame(
         {
             "customer_id": customers.to_numpy()[cand["c"].to_numpy()],
             "product_id": products[cand["p"].to_numpy()],
             "rank": cand["rank"].to_numpy(),
-            "confidence": cand["confidence"].to_numpy(),
-            "lift": cand["lift"].to_numpy(),
-            "because": rules["antecedents"].to_numpy()[cand["rule"].to_numpy()],
+            "confidence": rules["confidence"].to_numpy()[rule],
+            "lift": rules["lift"].to_numpy()[rule],
+            "because": ante[rule],
         }
     )[cols]
 
