@@ -255,7 +255,10 @@ class AssociationRule(models.Model):
 class Recommendation(models.Model):
     """A product a customer has not bought yet, ranked from the rules their purchases trigger."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the (customer, rank) index below serves lookups by customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
     rank = models.PositiveSmallIntegerField(_("rank"))
     confidence = models.FloatField(_("confidence"))
