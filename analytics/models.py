@@ -143,6 +143,7 @@ class Segment(models.Model):
     run = models.ForeignKey(JobRun, on_delete=models.CASCADE, related_name="segments")
     number = models.PositiveSmallIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=20, choices=SegmentName)
+    variant = models.PositiveSmallIntegerField(default=0)  # 1, 2.. when names repeat
     size = models.PositiveIntegerField(_("customers"))
     profile = models.JSONField(_("profile"), default=dict)
 
@@ -152,7 +153,12 @@ class Segment(models.Model):
         verbose_name_plural = _("segments")
 
     def __str__(self) -> str:
-        return str(self.get_name_display())
+        return self.label
+
+    @property
+    def label(self) -> str:
+        name = str(self.get_name_display())
+        return f"{name} {self.variant}" if self.variant else name
 
 
 class CustomerSegment(models.Model):

@@ -361,7 +361,14 @@ def write_segmentation(*, run: JobRun, result: segmentation.SegmentationResult) 
     Segment.objects.all().delete()
     created = Segment.objects.bulk_create(
         [
-            Segment(run=run, number=int(r.number), name=r.name, size=int(r.size), profile=r.profile)
+            Segment(
+                run=run,
+                number=int(r.number),
+                name=r.name,
+                variant=int(r.variant),
+                size=int(r.size),
+                profile=r.profile,
+            )
             for r in result.segments.itertuples(index=False)
         ]
     )

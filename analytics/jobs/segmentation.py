@@ -32,7 +32,7 @@ K_RANGE = range(3, 9)
 
 @dataclass
 class SegmentationResult:
-    segments: pd.DataFrame  # number, name, size, profile (dict)
+    segments: pd.DataFrame  # number, name, variant, size, profile (dict)
     assignments: pd.DataFrame  # customer_id, number
     metrics: dict = field(default_factory=dict)
 
@@ -154,6 +154,10 @@ def run(
             ],
         }
     )
+    # Two segments may earn the same name (two kinds of regulars): number them "1", "2" in
+    # value order so the pages can tell them apart; a unique name gets 0 (no number).
+    dupes = segments.groupby("name")["number"].transform("size") > 1
+    segments["variant"] = np.where(dupes, segments.groupby("name").cumcount() + 1, 0)
     assignments = pd.DataFrame({"customer_id": feats.index.to_numpy(), "number": renumber[labels]})
     metrics = {
         "customers": int(len(feats)),

@@ -54,6 +54,7 @@ def test_planted_groups_are_found_and_named():
     assert names[0] == "high_regular"  # segment 1 is the biggest spenders
     assert "low_lapsed" in names and "mid_new" in names
     assert all(n in SegmentName.values for n in names)
+    assert list(result.segments["variant"]) == [0, 0, 0]  # unique names need no number
     a = result.assignments.set_index("customer_id")["number"]
     # Each planted group lands in one segment.
     assert a.loc[1:80].nunique() == a.loc[81:160].nunique() == a.loc[161:240].nunique() == 1
@@ -64,3 +65,12 @@ def test_too_few_customers_is_insufficient_data():
     o, c, t = _data(per_group=5)
     with pytest.raises(InsufficientData):
         segmentation.run(o, c, t, as_of=AS_OF)
+
+
+def test_repeated_names_are_numbered():
+    o, c, t = _data()
+    result = segmentation.run(o, c, t, as_of=AS_OF, k=4)  # one planted group gets split
+    segs = result.segments
+    repeated = segs[segs["name"].duplicated(keep=False)]
+    assert len(repeated) == 2 and sorted(repeated["variant"]) == [1, 2]
+    assert (segs.loc[~segs["name"].duplicated(keep=False), "variant"] == 0).all()
