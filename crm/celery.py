@@ -66,4 +66,37 @@ app.conf.beat_schedule = {
         "task": "sales.tasks.send_task_reminders_task",
         "schedule": crontab(minute="*/5"),
     },
+    # The analytics jobs, nightly after the day's orders are in and before people log on;
+    # staggered so the two-core worker runs them one after another, not all at once. Each
+    # entry queues a JobRun and runs it (skipped if a manager's run of that kind is active).
+    # Customer value first: its RFM figures and predicted value are the most looked at.
+    "nightly-analytics-customer-value": {
+        "task": "analytics.tasks.scheduled_job_task",
+        "schedule": crontab(hour=1, minute=0),
+        "args": ("customer_value",),
+    },
+    # Churn scores every active customer as of today; its label needs last 90 days' orders.
+    "nightly-analytics-churn": {
+        "task": "analytics.tasks.scheduled_job_task",
+        "schedule": crontab(hour=1, minute=10),
+        "args": ("churn",),
+    },
+    # Segments move slowly, but a nightly run keeps new customers assigned.
+    "nightly-analytics-segmentation": {
+        "task": "analytics.tasks.scheduled_job_task",
+        "schedule": crontab(hour=1, minute=20),
+        "args": ("segmentation",),
+    },
+    # Cross-sell rules and each customer's recommendations from all order baskets.
+    "nightly-analytics-association-rules": {
+        "task": "analytics.tasks.scheduled_job_task",
+        "schedule": crontab(hour=1, minute=30),
+        "args": ("association_rules",),
+    },
+    # Revenue forecast: yesterday closes a week or a month now and then.
+    "nightly-analytics-forecast": {
+        "task": "analytics.tasks.scheduled_job_task",
+        "schedule": crontab(hour=1, minute=40),
+        "args": ("forecast",),
+    },
 }

@@ -17,6 +17,7 @@ from sales.demo import seed_sales
 from sales.models import Order, OrderLine, Product
 from service.models import Ticket
 
+from ..models import AssociationRule, CustomerScore, CustomerSegment, Recommendation, Segment
 from .generator import SCALES, generate
 
 # (username, role, first name); the first four are the contract's demo users.
@@ -30,8 +31,14 @@ DEMO_USERS = [
     ("agent2", Role.SUPPORT_AGENT, "王伟"),
 ]
 
-# Children before parents when clearing.
+# Children before parents when clearing. The analytics results go too: they describe the
+# data being replaced (PostgreSQL's TRUNCATE ... CASCADE would take them anyway).
 SEEDED_MODELS = [
+    Recommendation,
+    AssociationRule,
+    CustomerScore,
+    CustomerSegment,
+    Segment,
     Interaction,
     Need,
     Ticket,

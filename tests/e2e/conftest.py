@@ -63,12 +63,18 @@ class Session:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-        self.page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url}"))
+        self.page.on("requestfailed", self._on_request_failed)
         self.page.on("response", self._on_response)
 
     def _on_console(self, msg):
         if msg.type == "error" and "status of 403" not in msg.text:
             self.errors.append(f"console: {msg.text}")
+
+    def _on_request_failed(self, request):
+        # A request the browser itself abandons because the page moved on (ERR_ABORTED, e.g.
+        # the favicon of a page left at once) is not a failure of the app.
+        if "ERR_ABORTED" not in (request.failure or ""):
+            self.errors.append(f"request failed: {request.url} ({request.failure})")
 
     def _on_response(self, response):
         path = response.url.removeprefix(self.base_url)

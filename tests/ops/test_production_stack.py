@@ -300,15 +300,17 @@ def _ts(line: dict) -> float:
 
 def test_heavy_jobs_run_on_the_analytics_worker_while_the_web_answers(stack):
     request_id = "ops-e2e-" + uuid.uuid4().hex[:12]
-    # /healthz is called all along, from another thread: (time answered, seconds taken).
-    polls: list[tuple[float, float]] = []
+    # /healthz is called all along, from another thread: (time sent, time answered, seconds).
+    polls: list[tuple[float, float, float]] = []
     stop = threading.Event()
 
     def poll():
         while not stop.is_set():
-            started = time.perf_counter()
+            sent, started = time.time(), time.perf_counter()
             status = requests.get(stack.base + "/healthz", timeout=10).status_code
-            polls.append((time.time(), time.perf_counter() - started if status == 200 else 99))
+            polls.append(
+                (sent, time.time(), time.perf_counter() - started if status == 200 else 99)
+            )
             time.sleep(0.05)
 
     poller = threading.Thread(target=poll, daemon=True)
@@ -356,13 +358,17 @@ def test_heavy_jobs_run_on_the_analytics_worker_while_the_web_answers(stack):
         if "backup_database_task" in line["message"] and "received" in line["message"]
     ]
     window = (_ts(received[0]), _ts(backups[-1]))
-    during = [seconds for at, seconds in polls if window[0] <= at <= window[1] + 0.05]
+    # Calls in flight while the jobs ran (sent before the last job ended, answered after the
+    # first was received): on a busy machine the jobs may take less time than one call.
+    during = [
+        seconds for sent, answered, seconds in polls if sent <= window[1] and answered >= window[0]
+    ]
     print(
         f"jobs ran {window[1] - window[0]:.2f}s; /healthz answered {len(during)} times meanwhile, "
         f"slowest {max(during or [0]):.3f}s; {len(polls)} calls in all"
     )
     assert during, "no /healthz call answered while the jobs ran"
-    assert max(seconds for _, seconds in polls) < 2.0
+    assert max(seconds for _, _, seconds in polls) < 2.0
 
 
 def succeeded(stack: Stack, worker: str, task: str) -> list[dict]:

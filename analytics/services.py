@@ -1,0 +1,560 @@
+"""Starting, running and recording analytics jobs, and writing their results.
+
+`start_job` queues a run (refusing politely while one of the same kind is queued or
+running); `execute_job_run` does the work for the Celery task and the `run_job` command:
+load (analytics.loaders) -> compute (analytics.jobs.*, pure) -> write. Each writer replaces
+the job's previous results in ONE transaction, so a re-run is idempotent and a run that
+fails or is killed half-way leaves the previous results as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
+
+from crm.bulk import bulk_insert
+
+from . import loaders
+from .choices import ACTIVE_STATUSES, JobKind, JobStatus
+from .jobs import association_rules, churn, customer_value, forecast, segmentation
+from .jobs.base import InsufficientData, Progress
+from .messages import insufficient_message
+from .models import (
+    AssociationRule,
+    ChurnRate,
+    CustomerScore,
+    CustomerSegment,
+    Forecast,
+    JobRun,
+    Recommendation,
+    SatisfactionPeriod,
+    Segment,
+)
+
+logger = logging.getLogger(__name__)
+
+# A run that has not reported progress for this long lost its worker (killed, machine
+# restarted); a new start of its kind marks it failed instead of waiting for it forever.
+STALE_AFTER = timezone.timedelta(hours=2)
+
+
+class JobAlreadyActive(Exception):  # noqa: N818 - a refusal the caller shows, not a bug
+    """A run of this kind is queued or running; carries it as `.run`."""
+
+    def __init__(self, run: JobRun):
+        super().__init__(run.pk)
+        self.run = run
+
+
+# --- starting ---------------------------------------------------------------------------
+
+
+def _expire_stale(kind: str) -> None:
+    limit = timezone.now() - STALE_AFTER
+    for run in JobRun.objects.filter(kind=kind, status__in=ACTIVE_STATUSES):
+        last = run.heartbeat_at or run.started_at or run.created_at
+        if last < limit:
+            JobRun.objects.filter(pk=run.pk).update(
+                status=JobStatus.FAILED,
+                finished_at=timezone.now(),
+                message="No progress for two hours: the worker was lost.",
+            )
+
+
+def start_job(
+    *, kind: str, user=None, parameters: dict | None = None, enqueue: bool = True
+) -> JobRun:
+    """Queue a run of `kind`; raises JobAlreadyActive when one is queued or running.
+
+    With enqueue, the Celery task is sent once the transaction commits.
+    """
+    kind = JobKind(kind).value
+    _expire_stale(kind)
+    try:
+        with transaction.atomic():
+            run = JobRun.objects.create(
+                kind=kind,
+                started_by=user if user is not None and user.is_authenticated else None,
+                parameters=parameters or {},
+            )
+    except IntegrityError:
+        active = JobRun.objects.filter(kind=kind, status__in=ACTIVE_STATUSES).first()
+        if active is None:  # finished in between: try once more
+            return start_job(kind=kind, user=user, parameters=parameters, enqueue=enqueue)
+        raise JobAlreadyActive(active) from None
+    if enqueue:
+        from .tasks import run_job_task
+
+        run_job_task.delay_on_commit(run.pk)
+    return run
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+class PeakMemory:
+    """Peak resident memory of this process while a job runs, sampled every 50 ms from
+    /proc (getrusage's maximum covers the whole life of a worker, not one job)."""
+
+    def __init__(self, interval: float = 0.05):
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+    def _rss(self) -> int:
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * self._page
+        except OSError:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, self._rss())
+
+    def __enter__(self) -> PeakMemory:
+        self.peak = self._rss()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+    @property
+    def megabytes(self) -> float:
+        return round(self.peak / 2**20, 1)
+
+
+def _progress_recorder(run_id: int) -> Progress:
+    last = {"pct": -1, "at": 0.0}
+
+    def record(pct: int, stage: str) -> None:
+        now = time.monotonic()
+        if pct == last["pct"] or (now - last["at"] < 0.5 and pct < 100 and pct - last["pct"] < 10):
+            return
+        last.update(pct=pct, at=now)
+        JobRun.objects.filter(pk=run_id).update(
+            progress=max(0, min(int(pct), 100)), stage=stage[:100], heartbeat_at=timezone.now()
+        )
+
+    return record
+
+
+def _scaled(progress: Progress, low: int, high: int) -> Progress:
+    return lambda pct, stage: progress(low + (high - low) * pct // 100, stage)
+
+
+def _as_of(run: JobRun) -> pd.Timestamp:
+    value = run.parameters.get("as_of")
+    return pd.Timestamp(value, tz="UTC") if value else pd.Timestamp(timezone.now())
+
+
+def execute_job_run(*, job_run_id: int) -> JobRun:
+    """Run a queued (or, after a lost worker, re-delivered running) job to its end state.
+
+    Idempotent: a run that already finished is returned untouched, so a retried task does
+    nothing twice.
+    """
+    claimed = JobRun.objects.filter(pk=job_run_id, status__in=ACTIVE_STATUSES).update(
+        status=JobStatus.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        progress=0,
+        stage="",
+    )
+    run = JobRun.objects.get(pk=job_run_id)
+    if not claimed:
+        return run
+    progress = _progress_recorder(run.pk)
+    started = time.monotonic()
+    fields: dict = {}
+    try:
+        with PeakMemory() as memory:
+            metrics = JOBS[run.kind](run, progress)
+        fields = {"status": JobStatus.SUCCEEDED, "metrics": metrics, "progress": 100, "message": ""}
+    except InsufficientData as exc:
+        with translation.override("en"):
+            message = insufficient_message(exc.code, exc.params)
+        fields = {
+            "status": JobStatus.INSUFFICIENT_DATA,
+            "message": message,
+            "metrics": {"insufficient": {"code": exc.code, "params": exc.params}},
+        }
+        memory = None
+    except Exception as exc:  # the run records any failure; the task must not crash-loop
+        logger.exception("analytics job %s (run %s) failed", run.kind, run.pk)
+        # The traceback goes to the log; the run keeps the one line a manager can pass on.
+        fields = {"status": JobStatus.FAILED, "message": f"{type(exc).__name__}: {exc}"[:2000]}
+        memory = None
+    duration = round(time.monotonic() - started, 3)
+    fields.update(
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        duration_seconds=duration,
+        peak_memory_mb=memory.megabytes if memory else None,
+        stage="",
+    )
+    if fields["status"] == JobStatus.SUCCEEDED:
+        fields["metrics"] = {**fields["metrics"], "duration_seconds": duration}
+    JobRun.objects.filter(pk=run.pk).update(**fields)
+    run.refresh_from_db()
+    return run
+
+
+# --- the jobs: load -> compute -> write ---------------------------------------------------
+
+
+def _run_segmentation(run: JobRun, progress: Progress) -> dict:
+    t0 = time.monotonic()
+    orders, customers, tickets = (
+        loaders.load_orders(),
+        loaders.load_customers(),
+        loaders.load_tickets(),
+    )
+    progress(15, "loaded")
+    t1 = time.monotonic()
+    result = segmentation.run(
+        orders,
+        customers,
+        tickets,
+        as_of=_as_of(run),
+        k=run.parameters.get("k"),
+        progress=_scaled(progress, 15, 90),
+    )
+    t2 = time.monotonic()
+    write_segmentation(run=run, result=result)
+    return _with_timings(
+        result.metrics,
+        t0,
+        t1,
+        t2,
+        rows_read={"orders": len(orders), "customers": len(customers), "tickets": len(tickets)},
+    )
+
+
+def _run_rules(run: JobRun, progress: Progress) -> dict:
+    t0 = time.monotonic()
+    lines = loaders.load_order_lines()
+    progress(15, "loaded")
+    t1 = time.monotonic()
+    options = {
+        k: run.parameters[k]
+        for k in ("min_support", "min_confidence", "max_len")
+        if k in run.parameters
+    }
+    result = association_rules.run(lines, progress=_scaled(progress, 15, 90), **options)
+    t2 = time.monotonic()
+    write_rules(run=run, result=result)
+    return _with_timings(result.metrics, t0, t1, t2, rows_read={"order_lines": len(lines)})
+
+
+def _run_forecast(run: JobRun, progress: Progress) -> dict:
+    t0 = time.monotonic()
+    orders = loaders.load_orders()
+    progress(20, "loaded")
+    t1 = time.monotonic()
+    result = forecast.run(orders, as_of=_as_of(run), progress=_scaled(progress, 20, 90))
+    t2 = time.monotonic()
+    write_forecast(run=run, result=result)
+    return _with_timings(result.metrics, t0, t1, t2, rows_read={"orders": len(orders)})
+
+
+def _run_churn(run: JobRun, progress: Progress) -> dict:
+    t0 = time.monotonic()
+    orders = loaders.load_orders()
+    tickets = loaders.load_tickets()
+    interactions = loaders.load_interactions()
+    feedback = loaders.load_feedback()
+    progress(15, "loaded")
+    t1 = time.monotonic()
+    result = churn.run(
+        orders,
+        tickets,
+        interactions,
+        feedback,
+        as_of=_as_of(run),
+        min_customers=run.parameters.get("min_customers", churn.MIN_CUSTOMERS),
+        progress=_scaled(progress, 15, 90),
+    )
+    t2 = time.monotonic()
+    write_churn(run=run, result=result)
+    rows = {
+        "orders": len(orders),
+        "tickets": len(tickets),
+        "interactions": len(interactions),
+        "feedback": len(feedback),
+    }
+    return _with_timings(result.metrics, t0, t1, t2, rows_read=rows)
+
+
+def _run_customer_value(run: JobRun, progress: Progress) -> dict:
+    t0 = time.monotonic()
+    orders = loaders.load_orders()
+    feedback = loaders.load_feedback()
+    progress(15, "loaded")
+    t1 = time.monotonic()
+    result = customer_value.run(
+        orders, feedback, as_of=_as_of(run), progress=_scaled(progress, 15, 90)
+    )
+    t2 = time.monotonic()
+    write_customer_value(run=run, result=result)
+    metrics = {**result.metrics, "feedback_model": loaders.feedback_model() is not None}
+    return _with_timings(
+        metrics, t0, t1, t2, rows_read={"orders": len(orders), "feedback": len(feedback)}
+    )
+
+
+def _with_timings(metrics: dict, t0: float, t1: float, t2: float, *, rows_read: dict) -> dict:
+    t3 = time.monotonic()
+    return {
+        **metrics,
+        "rows_read": {k: int(v) for k, v in rows_read.items()},
+        "seconds": {
+            "load": round(t1 - t0, 3),
+            "compute": round(t2 - t1, 3),
+            "write": round(t3 - t2, 3),
+        },
+    }
+
+
+JOBS: dict[str, Callable[[JobRun, Progress], dict]] = {
+    JobKind.SEGMENTATION: _run_segmentation,
+    JobKind.ASSOCIATION_RULES: _run_rules,
+    JobKind.FORECAST: _run_forecast,
+    JobKind.CHURN: _run_churn,
+    JobKind.CUSTOMER_VALUE: _run_customer_value,
+}
+
+
+# --- writers: each replaces its job's results in one transaction ---------------------------
+
+
+def _json_column(values) -> list[str]:
+    """JSON text per value; tuples of ints (product id sets) the quick way."""
+    return [
+        "[" + ",".join(map(str, v)) + "]" if isinstance(v, tuple) else json.dumps(v) for v in values
+    ]
+
+
+def _money(values) -> pd.Series:
+    s = pd.Series(values, dtype="float64")
+    return s.round(2)
+
+
+@transaction.atomic
+def write_segmentation(*, run: JobRun, result: segmentation.SegmentationResult) -> None:
+    CustomerSegment.objects.all().delete()
+    Segment.objects.all().delete()
+    created = Segment.objects.bulk_create(
+        [
+            Segment(
+                run=run,
+                number=int(r.number),
+                name=r.name,
+                variant=int(r.variant),
+                size=int(r.size),
+                profile=r.profile,
+            )
+            for r in result.segments.itertuples(index=False)
+        ]
+    )
+    ids = {s.number: s.pk for s in created}
+    a = result.assignments
+    bulk_insert(
+        CustomerSegment,
+        pd.DataFrame(
+            {
+                "customer_id": a["customer_id"].to_numpy(),
+                "segment_id": a["number"].map(ids).to_numpy(),
+            }
+        ),
+    )
+
+
+@transaction.atomic
+def write_rules(*, run: JobRun, result: association_rules.RulesResult) -> None:
+    Recommendation.objects.all().delete()
+    AssociationRule.objects.all().delete()
+    r = result.rules
+    bulk_insert(
+        AssociationRule,
+        pd.DataFrame(
+            {
+                "run_id": run.pk,
+                "antecedents": _json_column(r["antecedents"]),
+                "consequents": _json_column(r["consequents"]),
+                "antecedent_size": r["antecedents"].map(len).to_numpy(dtype=np.int64),
+                "support": r["support"].to_numpy(dtype=float),
+                "confidence": r["confidence"].to_numpy(dtype=float),
+                "lift": r["lift"].to_numpy(dtype=float),
+                "baskets": r["baskets"].to_numpy(dtype=np.int64),
+            }
+        ),
+    )
+    rec = result.recommendations
+    bulk_insert(
+        Recommendation,
+        pd.DataFrame(
+            {
+                "customer_id": rec["customer_id"].to_numpy(dtype=np.int64),
+                "product_id": rec["product_id"].to_numpy(dtype=np.int64),
+                "rank": rec["rank"].to_numpy(dtype=np.int64),
+                "confidence": rec["confidence"].to_numpy(dtype=float),
+                "lift": rec["lift"].to_numpy(dtype=float),
+                "because": _json_column(rec["because"]),
+            }
+        ),
+    )
+
+
+@transaction.atomic
+def write_forecast(*, run: JobRun, result: forecast.ForecastResult) -> None:
+    Forecast.objects.all().delete()
+    rows = result.rows
+    frame = pd.DataFrame(
+        {
+            "run_id": run.pk,
+            "granularity": rows["granularity"].to_numpy(),
+            "period_start": [d.isoformat() for d in rows["period_start"]],
+            "row_kind": rows["row_kind"].to_numpy(),
+        }
+    )
+    for col in ("actual", "predicted", "lower", "upper", "baseline"):
+        frame[col] = _money(rows[col].to_numpy())
+    bulk_insert(Forecast, frame)
+
+
+# CustomerScore columns and who owns them; each writer keeps the other job's columns.
+SCORE_SCHEMA = {
+    "customer_id": "int",
+    "recency_days": "int",
+    "frequency": "int",
+    "monetary": "float",
+    "r_score": "int",
+    "f_score": "int",
+    "m_score": "int",
+    "historic_value": "float",
+    "predicted_purchases_12m": "float",
+    "predicted_value_12m": "float",
+    "p_alive": "float",
+    "loyalty_tier": "str",
+    "value_scored_at": "datetime",
+    "churn_probability": "float",
+    "churn_drivers": "str",
+    "churn_scored_at": "datetime",
+}
+VALUE_COLUMNS = [
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "historic_value",
+    "predicted_purchases_12m",
+    "predicted_value_12m",
+    "p_alive",
+    "loyalty_tier",
+    "value_scored_at",
+]
+CHURN_COLUMNS = ["churn_probability", "churn_drivers", "churn_scored_at"]
+INT_COLUMNS = ["recency_days", "frequency", "r_score", "f_score", "m_score"]
+MONEY_COLUMNS = ["monetary", "historic_value", "predicted_value_12m"]
+
+
+def _replace_scores(new: pd.DataFrame, own: list[str]) -> None:
+    """Rewrite CustomerScore: `own` columns from `new`, the other job's columns kept.
+
+    Churn and customer value may finish at the same moment: the table lock (PostgreSQL;
+    SQLite has one writer anyway) makes the second wait, then read the first one's columns,
+    instead of both reading the old rows and the later commit dropping the other's figures.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"LOCK TABLE {loaders._table(CustomerScore)} IN SHARE ROW EXCLUSIVE MODE"  # noqa: SLF001
+            )
+    cols = ", ".join(c for c in SCORE_SCHEMA)
+    current = loaders.read_frame(
+        f"SELECT {cols} FROM {loaders._table(CustomerScore)}",  # noqa: SLF001
+        (),
+        SCORE_SCHEMA,
+    )
+    kept = current.drop(columns=own)
+    merged = kept.merge(new[["customer_id", *own]], on="customer_id", how="outer")
+    # A customer with neither job's figures left has no row.
+    merged = merged[
+        merged[[c for c in SCORE_SCHEMA if c not in ("customer_id",)]].notna().any(axis=1)
+    ]
+    for col in INT_COLUMNS:
+        merged[col] = pd.to_numeric(merged[col]).round().astype("Int64")
+    for col in MONEY_COLUMNS:
+        merged[col] = _money(merged[col].to_numpy())
+    merged["loyalty_tier"] = merged["loyalty_tier"].fillna("").astype(object)
+    merged["churn_drivers"] = (
+        merged["churn_drivers"].astype(object).where(merged["churn_drivers"].notna(), None)
+    )
+    for col in ("value_scored_at", "churn_scored_at"):
+        merged[col] = pd.to_datetime(merged[col], utc=True)
+    CustomerScore.objects.all().delete()
+    bulk_insert(CustomerScore, merged[list(SCORE_SCHEMA)])
+
+
+@transaction.atomic
+def write_customer_value(*, run: JobRun, result: customer_value.CustomerValueResult) -> None:
+    s = result.scores.copy()
+    s["value_scored_at"] = pd.Timestamp(timezone.now())
+    _replace_scores(s, VALUE_COLUMNS)
+    SatisfactionPeriod.objects.all().delete()
+    sat = result.satisfaction
+    if len(sat):
+        frame = pd.DataFrame(
+            {
+                "month": [d.isoformat() for d in sat["month"]],
+                "responses": sat["responses"].to_numpy(dtype=np.int64),
+            }
+        )
+        for col in ("csat", "csat_satisfied_share", "ces", "nps"):
+            frame[col] = sat[col].to_numpy(dtype=float)
+        bulk_insert(SatisfactionPeriod, frame)
+
+
+@transaction.atomic
+def write_churn(*, run: JobRun, result: churn.ChurnResult) -> None:
+    s = result.scores
+    new = pd.DataFrame(
+        {
+            "customer_id": s["customer_id"].to_numpy(dtype=np.int64),
+            "churn_probability": s["churn_probability"].to_numpy(dtype=float),
+            "churn_drivers": _json_column(s["churn_drivers"]),
+            "churn_scored_at": pd.Timestamp(timezone.now()),
+        }
+    )
+    _replace_scores(new, CHURN_COLUMNS)
+    ChurnRate.objects.all().delete()
+    r = result.rates
+    bulk_insert(
+        ChurnRate,
+        pd.DataFrame(
+            {
+                "month": [d.isoformat() for d in r["month"]],
+                "active_customers": r["active_customers"].to_numpy(dtype=np.int64),
+                "churned_customers": r["churned_customers"].to_numpy(dtype=np.int64),
+                "rate": r["rate"].to_numpy(dtype=float),
+            }
+        ),
+    )
