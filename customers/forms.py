@@ -80,11 +80,17 @@ class ContactCleaningMixin:
             raise forms.ValidationError(error)
         return value
 
-    def clean_phone(self):
-        value, error = normalize_phone(self.cleaned_data.get("phone", ""))
-        if error:
-            raise forms.ValidationError(error)
-        return value
+    def clean(self):
+        # The phone is read in the customer's country when it has no "+" prefix, so the
+        # country is cleaned first; without one, settings.PHONE_DEFAULT_REGION applies.
+        cleaned = super().clean()
+        if "phone" in cleaned:
+            value, error = normalize_phone(cleaned["phone"], cleaned.get("country") or None)
+            if error:
+                self.add_error("phone", error)
+            else:
+                cleaned["phone"] = value
+        return cleaned
 
     def clean_country(self):
         value = (self.cleaned_data.get("country") or "").strip()
@@ -199,6 +205,7 @@ class CustomerForm(ContactCleaningMixin, forms.ModelForm):
                     "organisation_ref", organisation_label(self.instance.organisation)
                 )
         self.fields["name"].widget.attrs["autofocus"] = True
+        self.fields["name"].error_messages["required"] = _("Enter a name.")
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = _layout(list(self.fields))

@@ -262,7 +262,7 @@ class SavedView(models.Model):
         related_name="saved_customer_views",
     )
     name = models.CharField(_("name"), max_length=80)
-    query = models.CharField(_("query string"), max_length=1000, blank=True, default="")
+    query_string = models.CharField(_("query string"), max_length=1000, blank=True, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -278,7 +278,7 @@ class SavedView(models.Model):
 
     def get_absolute_url(self) -> str:
         url = reverse("customers:customer_list")
-        return f"{url}?{self.query}" if self.query else url
+        return f"{url}?{self.query_string}" if self.query_string else url
 
 
 class CustomerMerge(models.Model):

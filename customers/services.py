@@ -192,7 +192,7 @@ def clean_query_string(query: str) -> str:
 def saved_view_save(*, user, name: str, query: str) -> SavedView:
     """Save (or overwrite, by name) one of the user's list views."""
     view, _ = SavedView.objects.update_or_create(
-        user=user, name=name.strip(), defaults={"query": clean_query_string(query)}
+        user=user, name=name.strip(), defaults={"query_string": clean_query_string(query)}
     )
     return view
 
