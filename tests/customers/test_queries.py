@@ -30,7 +30,8 @@ def test_list_page_queries_do_not_grow_with_rows(client_for, django_assert_max_n
         c.tags.add(tags[i % 4], tags[(i + 1) % 4])
     client = client_for(Role.MANAGER)
     url = reverse("customers:customer_list")
-    with django_assert_max_num_queries(11):
+    # 12 on PostgreSQL: one more for the planner's row estimate of the unfiltered table.
+    with django_assert_max_num_queries(12):
         response = client.get(url, {"o": "owner"})
     assert len(response.context["customers"]) == 25
     with django_assert_max_num_queries(11):
