@@ -1,0 +1,58 @@
+"""In the browser: a rep finds a customer by part of a phone number, opens the page, logs a
+call with the htmx quick-log, and sees it on the timeline without a page reload."""
+
+import os
+
+import pytest
+
+from crm.roles import Role
+from tests.factories import CustomerFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        yield page
+        browser.close()
+
+
+def test_rep_finds_customer_logs_a_call_and_sees_it(live_server, browser_page):
+    UserFactory(username="rita", role=Role.SALES_REP)
+    CustomerFactory.create_batch(30)
+    target = CustomerFactory(name="Margaret Hamilton", phone="+16175550142", city="Boston")
+    page = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "rita")
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("main button[type=submit]")
+    page.goto(f"{live_server.url}/customers/")
+    page.fill("input[name=q]", "555-0142")
+    page.press("input[name=q]", "Enter")
+    page.get_by_role("link", name="Margaret Hamilton").click()
+    page.wait_for_url(f"**/customers/{target.pk}/")
+    page.select_option("select[name=channel]", "phone")
+    page.fill("input[name=subject]", "Discussed the renewal")
+    page.fill("textarea[name=body]", "Call back next week.")
+    page.fill("input[name=duration_minutes]", "15")
+    marker = page.evaluate("() => { window.__noReload = true; return true; }")
+    page.click("[data-testid=log-submit]")
+    timeline = page.locator("[data-testid=timeline]")
+    timeline.get_by_text("Discussed the renewal").wait_for()
+    assert page.evaluate("() => window.__noReload === true") and marker
+    assert "Call back next week." in timeline.inner_text()
+    assert page.locator("#interaction-form-card input[name=subject]").input_value() == ""
