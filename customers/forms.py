@@ -321,7 +321,7 @@ class InteractionForm(forms.ModelForm):
             "occurred_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
             ),
-            "body": forms.Textarea(attrs={"rows": 3}),
+            "body": forms.Textarea(attrs={"rows": 2}),
             "duration_minutes": forms.NumberInput(attrs={"min": 0, "max": 1440}),
         }
 

@@ -8,10 +8,11 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower, Trim
+from django.utils.translation import gettext as _
 
 from crm import roles
 
-from .models import Customer, LifecycleChange, SavedView
+from .models import Customer, CustomerMerge, LifecycleChange, SavedView
 
 # Models an interaction may be tied to, named by label so this app never imports them; a
 # label whose app is not installed (or whose model does not exist yet) is skipped.
@@ -106,13 +107,20 @@ class DuplicateGroup:
     customers: list[Customer] = field(default_factory=list)
 
 
-def duplicate_groups(*, user, limit_per_reason: int = 50) -> list[DuplicateGroup]:
+DUPLICATE_REASONS = ("email", "phone", "name_city")
+
+
+def duplicate_groups(
+    *, user, reasons: tuple[str, ...] = DUPLICATE_REASONS, limit_per_reason: int = 50
+) -> list[DuplicateGroup]:
     """Likely duplicates: customers sharing an email, a phone, or the same name (ignoring
     case and surrounding spaces) in the same city. Grouping runs in the database on indexed
     columns; then one query loads the members of every group."""
     base = roles.visible(user, Customer)
     groups: list[DuplicateGroup] = []
     for reason, column in (("email", "email"), ("phone", "phone")):
+        if reason not in reasons:
+            continue
         keys = (
             base.exclude(**{column: ""})
             .values(column)
@@ -123,13 +131,17 @@ def duplicate_groups(*, user, limit_per_reason: int = 50) -> list[DuplicateGroup
         )
         groups.extend(DuplicateGroup(reason, key) for key in keys)
     name_keys = (
-        base.exclude(city="")
-        .annotate(lname=Lower(Trim("name")), lcity=Lower(Trim("city")))
-        .values("lname", "lcity")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .order_by("-n", "lname")
-        .values_list("lname", "lcity")[:limit_per_reason]
+        []
+        if "name_city" not in reasons
+        else (
+            base.exclude(city="")
+            .annotate(lname=Lower(Trim("name")), lcity=Lower(Trim("city")))
+            .values("lname", "lcity")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .order_by("-n", "lname")
+            .values_list("lname", "lcity")[:limit_per_reason]
+        )
     )
     groups.extend(DuplicateGroup("name_city", f"{n}\u0000{c}") for n, c in name_keys)
     if not groups:
@@ -160,7 +172,14 @@ def related_counts(customer: Customer) -> dict[str, int]:
     merge page to show what will move. One query per relation (a handful)."""
     counts = {}
     for rel in Customer._meta.related_objects:
+        if rel.related_model is CustomerMerge:
+            continue
         n = rel.related_model._base_manager.filter(**{rel.field.name: customer}).count()
-        counts[str(rel.related_model._meta.verbose_name_plural)] = n
+        label = (
+            _("contact persons")
+            if rel.related_model is Customer
+            else rel.related_model._meta.verbose_name_plural
+        )
+        counts[str(label)] = n
     counts[str(Customer._meta.get_field("tags").verbose_name)] = customer.tags.count()
     return counts

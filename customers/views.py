@@ -200,6 +200,7 @@ class CustomerDetailView(ScopedQuerysetMixin, DetailView):
                 else []
             ),
             lifecycle=selectors.lifecycle_history(customer),
+            merges=list(customer.merges.select_related("merged_by")[:10]),
             can_edit=roles.can(user, "change", customer)
             or roles.can(user, "change_contact", customer),
             can_delete=roles.can(user, "delete", customer),
@@ -441,8 +442,16 @@ class DuplicatesView(View):
     def get(self, request):
         if not roles.can(request.user, "delete", Customer):
             raise PermissionDenied
-        groups = selectors.duplicate_groups(user=request.user)
-        return render(request, "customers/customer_duplicates.html", {"groups": groups})
+        reason = request.GET.get("reason", "")
+        reasons = (
+            (reason,) if reason in selectors.DUPLICATE_REASONS else selectors.DUPLICATE_REASONS
+        )
+        groups = selectors.duplicate_groups(user=request.user, reasons=reasons)
+        return render(
+            request,
+            "customers/customer_duplicates.html",
+            {"groups": groups, "reason": reason if len(reasons) == 1 else ""},
+        )
 
 
 class CustomerMergeView(View):

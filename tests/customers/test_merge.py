@@ -132,6 +132,9 @@ def test_merge_page_for_managers_only(client_for, pair):
     assert response.status_code == 302
     assert not Customer.objects.filter(pk=keep.pk).exists()
     assert Order.objects.filter(customer=drop).count() == 5
+    page = client.get(drop.get_absolute_url())
+    assert "Ann Lee" in page.content.decode()  # the merge record names the merged customer
+    assert page.context["merges"][0].merged_id == keep.pk
 
 
 def test_merging_a_customer_with_itself_is_refused(client_for, pair):

@@ -59,7 +59,7 @@ def test_customer_page_queries_do_not_grow_with_history(
         OrderFactory(customer=customer)
         LifecycleChange.objects.create(customer=customer, to_stage="customer")
     client = client_for(Role.SALES_REP)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = client.get(customer.get_absolute_url())
     assert len(response.context["timeline"]) == 20
     assert len(response.context["needs"]) == 10
