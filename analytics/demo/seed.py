@@ -12,7 +12,8 @@ from django.db import connection, transaction
 
 from crm.bulk import bulk_insert, reset_sequences
 from crm.roles import Role
-from customers.models import Customer, Interaction, Need, Tag
+from customers import demo as customers_demo
+from customers.models import Customer, CustomerMerge, Interaction, LifecycleChange, Need, Tag
 from sales.models import Order, OrderLine, Product
 from service.models import Ticket
 
@@ -31,6 +32,8 @@ DEMO_USERS = [
 
 # Children before parents when clearing.
 SEEDED_MODELS = [
+    CustomerMerge,
+    LifecycleChange,
     Interaction,
     Need,
     Ticket,
@@ -107,6 +110,7 @@ def seed_demo(
     reset_sequences(
         Tag, Product, Customer, Customer.tags.through, Order, OrderLine, Ticket, Interaction
     )
+    counts.update(customers_demo.write_demo(data=data, seed=seed))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
