@@ -1,8 +1,6 @@
 """In the browser: a rep finds a customer by part of a phone number, opens the page, logs a
 call with the htmx quick-log, and sees it on the timeline without a page reload."""
 
-import os
-
 import pytest
 
 from crm.roles import Role
@@ -10,7 +8,6 @@ from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -21,8 +18,12 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def browser_page():
+def browser_page(monkeypatch):
     from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop; Django's ORM must be allowed beside it. Set
+    # per test (not at import) so it never leaks into other tests' subprocesses.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
