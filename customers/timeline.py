@@ -7,7 +7,7 @@ keeping the newest `limit` gives one page in one query per source, however long 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
@@ -68,6 +68,13 @@ def timeline_page(request, customer, before: datetime | None = None, limit: int 
     for source in timeline_sources().values():
         events.extend(source(request, customer, before, limit + 1))
     events.sort(key=lambda e: e.when, reverse=True)
-    page = events[:limit]
-    next_cursor = page[-1].when if len(events) > limit else None
-    return page, next_cursor
+    if len(events) <= limit:
+        return events, None
+    # The cursor is "strictly older than", so a page must not end inside a run of events
+    # with the same time, or the rest of the run would be skipped: end the page before the
+    # run and let the next page start at it (cursor just after its time).
+    boundary = events[limit].when
+    page = [e for e in events[:limit] if e.when != boundary]
+    if page:
+        return page, boundary + timedelta(microseconds=1)
+    return events[:limit], boundary  # more than a page at one instant: rare, move on

@@ -71,3 +71,30 @@ def test_timeline_on_the_page_and_older_events_by_htmx(client_for):
     body = older.content.decode()
     assert "Touch 20" in body and "Touch 24" in body and "Touch 19" not in body
     assert 'id="timeline-older"' not in body
+
+
+def test_events_at_the_same_instant_are_never_split_across_pages(rf, users):
+    customer = CustomerFactory()
+    now = timezone.now().replace(microsecond=0)
+    for i in range(4):
+        InteractionFactory(
+            customer=customer, subject=f"Early {i}", occurred_at=now - timedelta(minutes=i)
+        )
+    tied = now - timedelta(hours=1)
+    for i in range(3):
+        InteractionFactory(customer=customer, subject=f"Tied {i}", occurred_at=tied)
+    InteractionFactory(customer=customer, subject="Oldest", occurred_at=now - timedelta(days=1))
+    request = rf.get("/")
+    request.user = users[Role.SALES_REP]
+    seen, cursor, pages = [], None, 0
+    while True:
+        page, cursor = timeline_page(request, customer, before=cursor, limit=5)
+        seen += [e.title for e in page]
+        pages += 1
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(
+        [f"Early {i}" for i in range(4)] + [f"Tied {i}" for i in range(3)] + ["Oldest"]
+    )
+    assert len(seen) == len(set(seen)) == 8
+    assert pages == 2
