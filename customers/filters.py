@@ -49,15 +49,20 @@ class CustomerFilter(django_filters.FilterSet):
             attrs={"type": "search", "placeholder": _("Name, email, phone or city")}
         ),
     )
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=CustomerKind.choices)
-    lifecycle_stage = django_filters.ChoiceFilter(label=_("Stage"), choices=LifecycleStage.choices)
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=CustomerKind.choices, empty_label=_("People and organisations")
+    )
+    lifecycle_stage = django_filters.ChoiceFilter(
+        label=_("Stage"), choices=LifecycleStage.choices, empty_label=_("Any stage")
+    )
     owner = django_filters.ModelChoiceFilter(
         label=_("Owner"),
         queryset=lambda request: selectors.owner_choices(),
         null_label=_("No owner"),
+        empty_label=_("Anyone"),
     )
     tag = django_filters.ModelChoiceFilter(
-        label=_("Tag"), field_name="tags", queryset=Tag.objects.all()
+        label=_("Tag"), field_name="tags", queryset=Tag.objects.all(), empty_label=_("Any tag")
     )
     city = django_filters.CharFilter(label=_("City"), lookup_expr="iexact")
     country = django_filters.CharFilter(

@@ -337,6 +337,7 @@ class InteractionForm(forms.ModelForm):
             self.initial.setdefault(
                 "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
             )
+            self.initial.setdefault("channel", Channel.PHONE)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
