@@ -11,7 +11,7 @@ from django.apps import apps
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Exists, Model, OuterRef, UniqueConstraint
 from django.forms.models import model_to_dict
 from django.http import QueryDict
 from django.utils import timezone
@@ -212,6 +212,28 @@ def _generic_foreign_keys():
                 yield model, f
 
 
+def _drop_unique_conflicts(model, name: str, *, keep: Customer, drop: Customer) -> int:
+    """Delete the rows of `drop` that would break a uniqueness rule containing the customer
+    once re-pointed (a score or recommendation per customer and product that `keep` already
+    has); `keep`'s row wins. Returns how many were deleted."""
+    field = model._meta.get_field(name)
+    groups = [tuple(u) for u in model._meta.unique_together if name in u]
+    groups += [
+        tuple(c.fields)
+        for c in model._meta.constraints
+        if isinstance(c, UniqueConstraint) and name in c.fields and c.condition is None
+    ]
+    if field.unique:
+        groups.append((name,))
+    manager = model._base_manager
+    removed = 0
+    for group in groups:
+        others = [f for f in group if f != name]
+        clash = manager.filter(**{name: keep}, **{o: OuterRef(o) for o in others})
+        removed += manager.filter(**{name: drop}).filter(Exists(clash)).delete()[0]
+    return removed
+
+
 @transaction.atomic
 def customer_merge(*, user, keep: Customer, drop: Customer) -> CustomerMerge:
     """Fold `drop` into `keep` and delete `drop`, losing nothing.
@@ -241,6 +263,9 @@ def customer_merge(*, user, keep: Customer, drop: Customer) -> CustomerMerge:
                 continue
             moved[label] = manager.filter(**{name: drop}).update(**{name: keep})
         elif rel.one_to_many:
+            removed = _drop_unique_conflicts(model, name, keep=keep, drop=drop)
+            if removed:
+                moved[label + ".duplicates_removed"] = removed
             moved[label] = manager.filter(**{name: drop}).update(**{name: keep})
         elif rel.many_to_many:
             through = rel.through

@@ -164,3 +164,17 @@ def test_duplicate_groups_by_email_phone_and_name_in_city(users):
         ("phone", "+14155550999", 2),
         ("name_city", "jo smith, leeds", 2),
     }
+
+
+def test_rows_that_would_break_a_uniqueness_rule_keep_the_kept_customers(users):
+    """A table with one row per customer and key (a score, a recommendation) must not end up
+    with two for the kept customer; the merged customer's clashing row goes, the rest move."""
+    keep, drop = CustomerFactory(), CustomerFactory()
+    NeedFactory(customer=keep, description="same")
+    NeedFactory(customer=drop, description="same")
+    NeedFactory(customer=drop, description="only on drop")
+    with mock.patch.object(Need._meta, "unique_together", (("customer", "description"),)):
+        merge = services.customer_merge(user=users[Role.MANAGER], keep=keep, drop=drop)
+    assert sorted(keep.needs.values_list("description", flat=True)) == ["only on drop", "same"]
+    assert merge.moved["customers.need.customer.duplicates_removed"] == 1
+    assert merge.moved["customers.need.customer"] == 1
