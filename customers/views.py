@@ -89,9 +89,7 @@ class CustomerListView(ListView):
                     "next": f"-{key}" if current == key else key,
                 }
             )
-        can_bulk = (
-            roles.can(user, "change", Customer) or roles.role_of(user) is roles.Role.SALES_REP
-        )
+        can_bulk = roles.can(user, "change", Customer)  # reps (their own rows), managers
         return super().get_context_data(
             filter=self.filterset,
             columns=columns,

@@ -278,3 +278,22 @@ def test_duplicates_page_by_role(client_for, role, expected):
     assert response.status_code == expected
     if expected == 200:
         assert "same@example.com" in response.content.decode()
+
+
+def test_bad_filter_values_are_reported_not_a_crash(client_for):
+    CustomerFactory(name="Still Listed")
+    response = client_for(Role.SALES_REP).get(
+        reverse("customers:customer_list"),
+        {"o": "password", "created_after": "yesterday", "lifecycle_stage": "bogus"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Enter a valid date" in body and "Select a valid choice" in body
+    assert [c.name for c in response.context["customers"]] == ["Still Listed"]
+
+
+def test_agents_get_no_bulk_actions(client_for):
+    CustomerFactory()
+    response = client_for(Role.SUPPORT_AGENT).get(reverse("customers:customer_list"))
+    assert response.context["bulk_form"] is None
+    assert 'id="bulk-form"' not in response.content.decode()
