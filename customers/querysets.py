@@ -27,14 +27,13 @@ class CustomerQuerySet(models.QuerySet):
         term = " ".join((term or "").split())
         if not term:
             return self
-        match = (
-            Q(name__icontains=term)
-            | Q(email__icontains=term)
-            | Q(phone__icontains=term)
-            | Q(city__icontains=term)
-        )
+        # Only ask the columns that can match: a phone holds "+" and digits, so it is
+        # searched only by the digits of the term; a term with "@" can only be an email.
+        if "@" in term:
+            return self.filter(email__icontains=term)
+        match = Q(name__icontains=term) | Q(email__icontains=term) | Q(city__icontains=term)
         digits = _NON_DIGITS.sub("", term)
-        if len(digits) >= 3 and digits != term:
+        if len(digits) >= 3:
             match |= Q(phone__icontains=digits)
         return self.filter(match)
 

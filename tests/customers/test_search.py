@@ -30,6 +30,16 @@ def test_search_matches_parts_of_each_field(users):
     assert found("(202) 555") == ["Grace Hopper"]
     assert found("  grace   hopper ") == ["Grace Hopper"]
     assert found("nobody") == []
+    assert found("grace@navy") == ["Grace Hopper"]
+
+
+def test_search_asks_only_the_columns_that_can_match():
+    words = str(Customer.objects.search("hopper").order_by().query)
+    assert "phone" not in words.split("WHERE")[1]
+    email = str(Customer.objects.search("a@b").order_by().query).split("WHERE")[1]
+    assert "email" in email and "name" not in email
+    digits = str(Customer.objects.search("(415) 555").order_by().query).split("WHERE")[1]
+    assert "%415555%" in digits and "phone" in digits
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm exists on PostgreSQL only")
@@ -45,7 +55,7 @@ def test_postgresql_search_uses_the_trigram_indexes(users):
         # On a five-row table the planner rightly prefers a scan; forbid it to see that the
         # search's expressions are the indexed ones.
         cursor.execute("SET LOCAL enable_seqscan = off")
-        qs = Customer.objects.search("hopper").order_by()
+        qs = Customer.objects.search("4155").order_by()  # digits: the phone is searched too
         plan = qs.explain()
     for column in ("name", "email", "phone", "city"):
         assert f"customer_{column}_trgm" in plan
