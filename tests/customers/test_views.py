@@ -297,3 +297,32 @@ def test_agents_get_no_bulk_actions(client_for):
     response = client_for(Role.SUPPORT_AGENT).get(reverse("customers:customer_list"))
     assert response.context["bulk_form"] is None
     assert 'id="bulk-form"' not in response.content.decode()
+
+
+def test_quick_log_without_htmx_redirects_or_shows_errors(client_for):
+    customer = CustomerFactory()
+    url = reverse("customers:interaction_create", args=[customer.pk])
+    client = client_for(R)
+    bad = client.post(url, {"channel": "phone", "direction": "inbound", "subject": ""})
+    assert bad.status_code == 200 and "This field is required" in bad.content.decode()
+    good = client.post(
+        url,
+        {
+            "channel": "meeting",
+            "direction": "outbound",
+            "occurred_at": "2026-01-05T10:30",
+            "subject": "Visit",
+        },
+    )
+    assert good.status_code == 302 and good["Location"] == customer.get_absolute_url()
+    assert Interaction.objects.get().subject == "Visit"
+    future = client.post(
+        url,
+        {
+            "channel": "meeting",
+            "direction": "outbound",
+            "occurred_at": "2099-01-01T10:00",
+            "subject": "Later",
+        },
+    )
+    assert "plan future ones as tasks" in future.content.decode()
