@@ -32,10 +32,16 @@ def browser_page(monkeypatch):
         browser.close()
 
 
-def test_rep_finds_customer_logs_a_call_and_sees_it(live_server, browser_page):
+@pytest.fixture
+def target():
+    """The rows, written before Playwright starts its event loop in this thread: a database
+    connection opened inside that loop belongs to another context and would outlive the test."""
     UserFactory(username="rita", role=Role.SALES_REP)
     CustomerFactory.create_batch(30)
-    target = CustomerFactory(name="Margaret Hamilton", phone="+16175550142", city="Boston")
+    return CustomerFactory(name="Margaret Hamilton", phone="+16175550142", city="Boston")
+
+
+def test_rep_finds_customer_logs_a_call_and_sees_it(live_server, target, browser_page):
     page = browser_page
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "rita")
