@@ -105,6 +105,28 @@ def customer_save(*, user, customer: Customer, tag_names: list[str] | None = Non
 
 
 @transaction.atomic
+def customer_change_stage(*, user, customer: Customer, stage: str) -> bool:
+    """Move one customer to a lifecycle stage, with a dated history row; False if it was
+    already there."""
+    current = (
+        Customer.objects.select_for_update()
+        .values_list("lifecycle_stage", flat=True)
+        .get(pk=customer.pk)
+    )
+    if current == stage:
+        return False
+    now = timezone.now()
+    Customer.objects.filter(pk=customer.pk).update(
+        lifecycle_stage=stage, lifecycle_changed_at=now, updated_at=now
+    )
+    LifecycleChange.objects.create(
+        customer=customer, from_stage=current, to_stage=stage, changed_at=now, changed_by=user
+    )
+    customer.lifecycle_stage, customer.lifecycle_changed_at = stage, now
+    return True
+
+
+@transaction.atomic
 def customers_bulk_update(*, user, ids: Iterable[int], action: str, value: Any) -> tuple[int, int]:
     """Apply one bulk action to the customers with these ids; returns (changed, skipped).
 

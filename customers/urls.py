@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
     path("<int:pk>/edit/", views.CustomerUpdateView.as_view(), name="customer_update"),
     path("<int:pk>/delete/", views.CustomerDeleteView.as_view(), name="customer_delete"),
+    path("<int:pk>/stage/", views.CustomerStageView.as_view(), name="customer_stage"),
     path("<int:pk>/timeline/", views.CustomerTimelineView.as_view(), name="customer_timeline"),
     path(
         "<int:pk>/interactions/new/",

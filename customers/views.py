@@ -20,7 +20,7 @@ from crm.mixins import ScopedQuerysetMixin
 from crm.registry import customer_panels
 
 from . import selectors, services
-from .choices import CustomerKind
+from .choices import CustomerKind, LifecycleStage
 from .filters import SORTABLE, CustomerFilter
 from .forms import (
     BulkActionForm,
@@ -202,6 +202,8 @@ class CustomerDetailView(ScopedQuerysetMixin, DetailView):
             can_edit=roles.can(user, "change", customer)
             or roles.can(user, "change_contact", customer),
             can_delete=roles.can(user, "delete", customer),
+            can_change_stage=roles.can(user, "change", customer),
+            stages=LifecycleStage.choices,
             can_add_contact=roles.can(user, "add", Customer),
             before=before,
             can_log=roles.can(user, "add", Interaction),
@@ -223,6 +225,25 @@ def _needs_context(request, customer, form=None) -> dict:
         "needs": needs,
         "need_form": (form or NeedForm()) if roles.can(user, "add", Need) else None,
     }
+
+
+class CustomerStageView(View):
+    """POST: move the customer to another lifecycle stage (the select on the customer page)."""
+
+    def post(self, request, pk):
+        customer = _visible_customer(request, pk)
+        if not roles.can(request.user, "change", customer):
+            raise PermissionDenied
+        stage = request.POST.get("lifecycle_stage", "")
+        if stage not in LifecycleStage.values:
+            messages.error(request, _("Choose a lifecycle stage."))
+        elif services.customer_change_stage(user=request.user, customer=customer, stage=stage):
+            messages.success(
+                request,
+                _("Stage changed to %(stage)s.")
+                % {"stage": customer.get_lifecycle_stage_display()},
+            )
+        return redirect(customer.get_absolute_url())
 
 
 class CustomerTimelineView(View):

@@ -326,3 +326,27 @@ def test_quick_log_without_htmx_redirects_or_shows_errors(client_for):
         },
     )
     assert "plan future ones as tasks" in future.content.decode()
+
+
+def test_stage_change_from_the_customer_page(client_for, own_and_other):
+    own, other = own_and_other
+    client = client_for(R)
+    page = client.get(own.get_absolute_url())
+    assert 'data-testid="stage-form"' in page.content.decode()
+    assert 'data-testid="stage-form"' not in client.get(other.get_absolute_url()).content.decode()
+    response = client.post(
+        reverse("customers:customer_stage", args=[own.pk]), {"lifecycle_stage": "former"}
+    )
+    assert response.status_code == 302
+    own.refresh_from_db()
+    assert own.lifecycle_stage == "former"
+    assert LifecycleChange.objects.get(customer=own).to_stage == "former"
+    forbidden = client.post(
+        reverse("customers:customer_stage", args=[other.pk]), {"lifecycle_stage": "former"}
+    )
+    assert forbidden.status_code == 403
+    bad = client.post(
+        reverse("customers:customer_stage", args=[own.pk]), {"lifecycle_stage": "x"}, follow=True
+    )
+    assert "Choose a lifecycle stage" in bad.content.decode()
+    assert LifecycleChange.objects.count() == 1
