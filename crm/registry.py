@@ -57,6 +57,7 @@ class TimelineEvent:
     detail: str = ""
     url: str = ""
     user: str = ""
+    body: str = ""  # longer text shown under the title (an interaction's notes)
 
 
 # A timeline source: (request, customer, before, limit) -> the newest `limit` events strictly

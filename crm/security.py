@@ -43,7 +43,8 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 messages.info(request, _("Your session ended; please log in again."))
                 return redirect(f"{reverse('login')}?next={request.path}")
-            request.session[_STARTED] = started
+            if _STARTED not in request.session:
+                request.session[_STARTED] = started
             # Writing the session on every request costs a query; once a minute is enough
             # for a 30-minute idle limit.
             if now - seen > 60 or _SEEN not in request.session:

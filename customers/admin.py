@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Customer, Interaction, Need, Tag
+from .models import Customer, CustomerMerge, Interaction, LifecycleChange, Need, SavedView, Tag
 
 
 @admin.register(Tag)
@@ -33,3 +33,27 @@ class InteractionAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer", "user"]
     list_select_related = ["customer", "user"]
     show_full_result_count = False
+
+
+@admin.register(LifecycleChange)
+class LifecycleChangeAdmin(admin.ModelAdmin):
+    list_display = ["customer", "from_stage", "to_stage", "changed_at", "changed_by"]
+    list_filter = ["to_stage"]
+    raw_id_fields = ["customer", "changed_by"]
+    list_select_related = ["customer", "changed_by"]
+    show_full_result_count = False
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(admin.ModelAdmin):
+    list_display = ["merged_name", "merged_id", "kept", "merged_by", "merged_at"]
+    raw_id_fields = ["kept", "merged_by"]
+    readonly_fields = ["snapshot", "moved"]
+    list_select_related = ["kept", "merged_by"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "query_string", "created_at"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]

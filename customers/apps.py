@@ -7,16 +7,35 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from crm.registry import NavEntry, register_nav
+        from crm.registry import NavEntry, register_nav, register_timeline_source
         from crm.roles import Role, register_policy
 
-        from .models import Customer, Interaction, Need, Tag
-        from .policies import CustomerPolicy, InteractionPolicy, ReadOnlyForStaff
+        from .models import (
+            Customer,
+            CustomerMerge,
+            Interaction,
+            LifecycleChange,
+            Need,
+            SavedView,
+            Tag,
+        )
+        from .policies import (
+            CustomerPolicy,
+            InteractionPolicy,
+            NeedPolicy,
+            OwnRowsOnly,
+            ReadOnlyForStaff,
+        )
+        from .timeline import interaction_events
 
         register_policy(Customer, CustomerPolicy())
         register_policy(Interaction, InteractionPolicy())
         register_policy(Tag, ReadOnlyForStaff())
-        register_policy(Need, InteractionPolicy())
+        register_policy(Need, NeedPolicy())
+        register_policy(LifecycleChange, ReadOnlyForStaff())
+        register_policy(CustomerMerge, ReadOnlyForStaff())
+        register_policy(SavedView, OwnRowsOnly())
+        register_timeline_source("interaction", interaction_events)
 
         register_nav(
             NavEntry(_("Customers"), "customers:customer_list", "people", frozenset(Role), 10)

@@ -67,3 +67,20 @@ class Priority(models.TextChoices):
     NORMAL = "normal", _("Normal")
     HIGH = "high", _("High")
     URGENT = "urgent", _("Urgent")
+
+
+class ConsentMethod(models.TextChoices):
+    """How a customer gave marketing consent; kept as proof beside the date."""
+
+    WEB_FORM = "web form", _("Web form")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone call")
+    IN_PERSON = "in person", _("In person")
+    PAPER = "paper form", _("Signed paper form")
+    IMPORT = "import", _("Imported with consent")
+
+
+class BulkAction(models.TextChoices):
+    ASSIGN_OWNER = "assign_owner", _("Assign owner")
+    ADD_TAG = "add_tag", _("Add tag")
+    CHANGE_STAGE = "change_stage", _("Change stage")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import (
     Channel,
+    ConsentMethod,
     CustomerKind,
     Direction,
     Education,
@@ -101,8 +102,10 @@ class Customer(models.Model):
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
-    consent_method = models.CharField(_("consent method"), max_length=50, blank=True, default="")
-    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    consent_method = models.CharField(
+        _("consent method"), max_length=50, choices=ConsentMethod, blank=True, default=""
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = CustomerQuerySet.as_manager()
@@ -111,14 +114,18 @@ class Customer(models.Model):
         ordering = ["name", "id"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        # Each sortable column of the list ends in id, the list's tie-break, so a page in the
+        # middle of 100k+ rows is an index walk rather than a sort; the same indexes serve
+        # equality filters (email, phone for duplicates; city, country, stage filters).
         indexes = [
             models.Index(fields=["name", "id"]),
-            models.Index(fields=["email"]),
-            models.Index(fields=["phone"]),
-            models.Index(fields=["city"]),
-            models.Index(fields=["country"]),
+            models.Index(fields=["email", "id"]),
+            models.Index(fields=["phone", "id"]),
+            models.Index(fields=["city", "id"]),
+            models.Index(fields=["country", "id"]),
             models.Index(fields=["owner", "lifecycle_stage"]),
-            models.Index(fields=["lifecycle_stage"]),
+            models.Index(fields=["lifecycle_stage", "id"]),
+            models.Index(fields=["created_at", "id"]),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -213,3 +220,99 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class LifecycleChange(models.Model):
+    """One move of a customer between lifecycle stages, with when and by whom; the customer
+    keeps only the current stage, this table is its history."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="lifecycle_changes",
+    )
+    from_stage = models.CharField(
+        _("from stage"), max_length=10, choices=LifecycleStage, blank=True, default=""
+    )
+    to_stage = models.CharField(_("to stage"), max_length=10, choices=LifecycleStage)
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("lifecycle change")
+        verbose_name_plural = _("lifecycle changes")
+        indexes = [models.Index(fields=["customer", "-changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_stage or '-'} -> {self.to_stage}"
+
+
+class SavedView(models.Model):
+    """A user's saved list filter ("my views"): a name and the list page's query string."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="saved_customer_views",
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query_string = models.CharField(_("query string"), max_length=1000, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_view_user_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        url = reverse("customers:customer_list")
+        return f"{url}?{self.query_string}" if self.query_string else url
+
+
+class CustomerMerge(models.Model):
+    """The record of a merge: which customer was folded into which, a snapshot of the
+    merged customer's fields, and how many related rows moved per relation."""
+
+    kept = models.ForeignKey(
+        Customer,
+        verbose_name=_("kept customer"),
+        on_delete=models.CASCADE,
+        related_name="merges",
+    )
+    merged_id = models.PositiveBigIntegerField(_("merged customer ID"))
+    merged_name = models.CharField(_("merged customer"), max_length=200)
+    snapshot = models.JSONField(_("merged customer's data"), default=dict)
+    moved = models.JSONField(_("moved rows"), default=dict)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+
+    def __str__(self) -> str:
+        return f"{self.merged_name} -> {self.kept_id}"

@@ -1,6 +1,6 @@
 """Role rules for customers and their interactions (DESIGN.md role table)."""
 
-from crm.roles import FullAccessForManagers, Role
+from crm.roles import FullAccessForManagers, Policy, Role
 
 
 class CustomerPolicy(FullAccessForManagers):
@@ -31,6 +31,21 @@ class InteractionPolicy(FullAccessForManagers):
         return action in ("view", "add")
 
 
+class NeedPolicy(FullAccessForManagers):
+    """Reps and agents record needs they hear of on any customer; a rep updates the needs of
+    their own customers (the object's customer must be loaded, select_related)."""
+
+    def scope_for_staff(self, user, role, qs):
+        return qs
+
+    def allows_for_staff(self, user, role, action, obj):
+        if action in ("view", "add"):
+            return True
+        if action == "change" and role is Role.SALES_REP:
+            return obj is None or obj.customer.owner_id == user.pk
+        return False
+
+
 class ReadOnlyForStaff(FullAccessForManagers):
     """Everyone reads; managers and admins write."""
 
@@ -39,3 +54,13 @@ class ReadOnlyForStaff(FullAccessForManagers):
 
     def allows_for_staff(self, user, role, action, obj):
         return action == "view"
+
+
+class OwnRowsOnly(Policy):
+    """Personal rows (saved views): every role sees and changes only its own."""
+
+    def scope(self, user, role, qs):
+        return qs.filter(user=user)
+
+    def allows(self, user, role, action, obj):
+        return obj is None or obj.user_id == user.pk

@@ -12,7 +12,8 @@ from django.db import connection, transaction
 
 from crm.bulk import bulk_insert, reset_sequences
 from crm.roles import Role
-from customers.models import Customer, Interaction, Need, Tag
+from customers import demo as customers_demo
+from customers.models import Customer, CustomerMerge, Interaction, LifecycleChange, Need, Tag
 from sales.demo import seed_sales
 from sales.models import Order, OrderLine, Product
 from service.models import Ticket
@@ -39,6 +40,8 @@ SEEDED_MODELS = [
     CustomerScore,
     CustomerSegment,
     Segment,
+    CustomerMerge,
+    LifecycleChange,
     Interaction,
     Need,
     Ticket,
@@ -116,6 +119,7 @@ def seed_demo(
         Tag, Product, Customer, Customer.tags.through, Order, OrderLine, Ticket, Interaction
     )
     counts.update(seed_sales(data=data, user_ids=user_ids, rep_ids=reps, end=end, seed=seed))
+    counts.update(customers_demo.write_demo(data=data, seed=seed))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -142,7 +142,7 @@ def test_panels_show_results_with_reasons(seeded, client_for, django_assert_max_
     assert f"{round(100 * score.churn_probability)}%" in html
     assert 'data-testid="churn-drivers"' in html
     assert "RFM" in html
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(32):
         html = client.get(with_recs.get_absolute_url()).content.decode()
     assert "often also buys this" in html
 
