@@ -60,6 +60,8 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "sales.order": ("view", "add"),
         "sales.orderline": ("view", "add"),
         "service.ticket": ("view", "add"),
+        "service.ticketcomment": ("view",),
+        "service.article": ("view",),
     },
     Role.SUPPORT_AGENT: {
         "customers.customer": ("view", "change"),
@@ -69,6 +71,11 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "sales.order": ("view",),
         "sales.orderline": ("view",),
         "service.ticket": ("view", "add", "change"),
+        "service.ticketcomment": ("view", "add"),
+        "service.feedback": ("view",),
+        "service.article": ("view", "add", "change"),
+        "service.articlecategory": ("view", "add", "change"),
+        "service.cannedreply": ("view", "add", "change", "delete"),
     },
     Role.MANAGER: {
         label: ("view", "add", "change", "delete")
@@ -80,6 +87,14 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
             "sales.order",
             "sales.orderline",
             "service.ticket",
+            "service.ticketcomment",
+            "service.feedback",
+            "service.article",
+            "service.articlecategory",
+            "service.cannedreply",
+            "service.slapolicy",
+            "service.businesshours",
+            "service.holiday",
         )
     },
 }
