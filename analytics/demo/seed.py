@@ -14,6 +14,7 @@ from crm.bulk import bulk_insert, reset_sequences
 from crm.roles import Role
 from customers.models import Customer, Interaction, Need, Tag
 from sales.models import Order, OrderLine, Product
+from service.demo import seed_service
 from service.models import Ticket
 
 from .generator import SCALES, generate
@@ -107,6 +108,7 @@ def seed_demo(
     reset_sequences(
         Tag, Product, Customer, Customer.tags.through, Order, OrderLine, Ticket, Interaction
     )
+    counts.update(seed_service(tickets=data.tickets, user_ids=user_ids, seed=seed))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
