@@ -126,8 +126,13 @@ def suggestions_for(*, ticket: Ticket, limit: int = 5) -> list[Suggestion]:
     index = current_index()
     if index is None:
         return []
+    # Ask for more than shown: many solved tickets share one answer, and each answer is
+    # shown once (with its best match).
     ranked = rank(
-        index, f"{ticket.subject}\n{ticket.problem}", limit=limit, exclude=[("ticket", ticket.pk)]
+        index,
+        f"{ticket.subject}\n{ticket.problem}",
+        limit=limit * 4,
+        exclude=[("ticket", ticket.pk)],
     )
     ticket_ids = [i for k, i, _ in ranked if k == "ticket"]
     article_ids = [i for k, i, _ in ranked if k == "article"]
@@ -137,14 +142,26 @@ def suggestions_for(*, ticket: Ticket, limit: int = 5) -> list[Suggestion]:
         if article_ids
         else {}
     )
-    out = []
+    out: list[Suggestion] = []
+    seen: set[str] = set()
     for kind, pk, score in ranked:
+        if len(out) == limit:
+            break
         if kind == "ticket" and pk in tickets:
+            key = " ".join(tickets[pk].solution.lower().split())
+        elif kind == "article" and pk in articles:
+            key = f"article:{pk}"
+        else:
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        if kind == "ticket":
             t = tickets[pk]
             out.append(
                 Suggestion(kind, score, f"#{t.pk} {t.subject}", t.solution, t.get_absolute_url())
             )
-        elif kind == "article" and pk in articles:
+        else:
             a = articles[pk]
             out.append(Suggestion(kind, score, a.title, a.body, a.get_absolute_url()))
     return out

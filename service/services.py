@@ -504,16 +504,28 @@ def feedback_submit(
 
 
 def suggestion_documents() -> list[Document]:
-    """Every resolved or closed ticket with a solution, and every published article."""
+    """Every resolved or closed ticket with a solution, and every published article.
+
+    Tickets with the same subject, problem and solution are one document (the newest), so a
+    question asked a hundred times does not fill every suggestion slot with the same answer.
+    """
     tickets = (
         Ticket.objects.filter(
             status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED], merged_into__isnull=True
         )
         .exclude(solution="")
-        .values_list("pk", "subject", "problem")
+        .order_by("-resolved_at", "-id")
+        .values_list("pk", "subject", "problem", "solution")
         .iterator(chunk_size=5000)
     )
-    docs = [Document("ticket", pk, f"{s}\n{p}") for pk, s, p in tickets]
+    seen: set[int] = set()
+    docs = []
+    for pk, subject, problem, solution in tickets:
+        key = hash((subject.strip().lower(), problem.strip().lower(), solution.strip().lower()))
+        if key in seen:
+            continue
+        seen.add(key)
+        docs.append(Document("ticket", pk, f"{subject}\n{problem}"))
     articles = Article.objects.filter(status=ArticleStatus.PUBLISHED).values_list(
         "pk", "title", "body"
     )

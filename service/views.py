@@ -365,8 +365,10 @@ def survey(request, token: str):
 
 
 def _private(response):
-    # The token is in the URL: never leak it in a Referer, never let a search engine keep it.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: never send it to another site in a Referer (same-origin, not
+    # no-referrer, which makes browsers post "Origin: null" and fail the CSRF check), and
+    # never let a search engine keep the page.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -46,7 +46,8 @@ def test_link_works_once(client, resolved):
     assert resolved.customer.name not in html
     assert resolved.customer.email not in html
     assert "Secret subject 42" not in html
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
+    assert "noindex" in page["X-Robots-Tag"]
 
     done = client.post("/" + path, ANSWER)
     assert done.status_code == 200
