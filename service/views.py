@@ -115,7 +115,7 @@ class TicketBulkView(View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect(back)
-        messages.success(request, _("%(count)s tickets closed.") % {"count": closed})
+        messages.success(request, _("Tickets closed: %(count)s.") % {"count": closed})
         return redirect(back)
 
 

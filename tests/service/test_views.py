@@ -397,7 +397,7 @@ def test_customer_page_panel_and_timeline(client_for, users, django_assert_max_n
         response = client.get(url)
     html = response.content.decode()
     assert 'data-testid="panel-service"' in html
-    assert "30 tickets, 30 open." in html
+    assert "Tickets: 30, open: 30." in html
     assert 'data-kind="ticket"' in html
     assert 'data-kind="feedback"' in html
     assert reverse("service:ticket_create") + f"?customer={customer.pk}" in html
