@@ -173,7 +173,8 @@ def ticket_update(*, ticket: Ticket, user, **fields) -> Ticket:
     """Change subject, problem, category, priority, channel or order. A new priority
     recomputes the due times from the ticket's creation."""
     _check_works(user)
-    old_priority = ticket.priority
+    # From the database: a ModelForm has already copied the new values onto the instance.
+    old_priority = Ticket.objects.values_list("priority", flat=True).get(pk=ticket.pk)
     for name, value in fields.items():
         setattr(ticket, name, value)
     if ticket.order_id and ticket.order.customer_id != ticket.customer_id:

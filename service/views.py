@@ -392,7 +392,7 @@ class SatisfactionView(CapabilityRequiredMixin, TemplateView):
             "csat": [r["csat_pct"] for r in figures["per_month"] if r["month"]],
             "nps": [r["nps"] for r in figures["per_month"] if r["month"]],
             "answers": [r["answers"] for r in figures["per_month"] if r["month"]],
-            "csat_label": _("CSAT (% satisfied)"),
+            "csat_label": _("CSAT (share satisfied)"),
             "nps_label": _("NPS"),
         }
         ctx.update(form=form, chart=chart, **figures)

@@ -406,3 +406,39 @@ def test_customer_page_panel_and_timeline(client_for, users, django_assert_max_n
     TicketFactory(customer=other, subject="Hidden issue")
     html = client.get(reverse("customers:customer_detail", args=[other.pk])).content.decode()
     assert "Hidden issue" not in html
+
+
+def test_changing_priority_recomputes_due_times(client_for, users, office_policy):
+    ticket = services.ticket_create(
+        user=users[A],
+        customer=CustomerFactory(),
+        subject="Slow",
+        problem="It is slow.",
+        category="technical",
+        priority="urgent",
+        channel="chat",
+    )
+    urgent_due = ticket.resolution_due
+    client = client_for(A)
+    response = client.post(
+        reverse("service:ticket_update", args=[ticket.pk]),
+        {
+            "subject": "Slow app",
+            "problem": "It is slow.",
+            "category": "technical",
+            "priority": "normal",
+            "channel": "chat",
+        },
+    )
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.subject == "Slow app"
+    assert ticket.resolution_due != urgent_due
+    assert client_for(R).get(reverse("service:ticket_update", args=[ticket.pk])).status_code == 404
+
+
+def test_rep_sees_the_create_form_prefilled(client_for, users):
+    customer = CustomerFactory(owner=users[R])
+    page = client_for(R).get(reverse("service:ticket_create") + f"?customer={customer.pk}")
+    assert page.status_code == 200
+    assert page.context["form"]["customer"].value() == str(customer.pk)
