@@ -435,6 +435,49 @@ def survey_invitation_create(
     )
 
 
+def invite_after_orders(*, days: int, now: datetime | None = None) -> list[int]:
+    """Invite the customers of orders completed `days` ago (a one-day window, so turning
+    this on never mails the whole history) to a survey, once per order; returns the new
+    invitation ids. Off when days is 0."""
+    from sales.models import Order
+
+    from .tasks import send_survey_invitation_task
+
+    if days <= 0:
+        return []
+    now = now or timezone.now()
+    orders = (
+        Order.objects.filter(
+            status="completed",
+            ordered_at__lte=now - timedelta(days=days),
+            ordered_at__gt=now - timedelta(days=days + 1),
+        )
+        .exclude(customer__email="")
+        .exclude(survey_invitations__isnull=False)
+        .values_list("pk", "customer_id")
+    )
+    created = SurveyInvitation.objects.bulk_create(
+        SurveyInvitation(
+            customer_id=customer_id,
+            order_id=order_id,
+            nonce=secrets.token_urlsafe(16),
+            created_at=now,
+            expires_at=now + SURVEY_LIFETIME,
+        )
+        for order_id, customer_id in orders
+    )
+    ids = [i.pk for i in created if i.pk is not None]
+    if len(ids) != len(created):  # backends that return no ids from bulk_create
+        ids = list(
+            SurveyInvitation.objects.filter(created_at=now, order__isnull=False).values_list(
+                "pk", flat=True
+            )
+        )
+    for pk in ids:
+        send_survey_invitation_task.delay_on_commit(pk)
+    return ids
+
+
 def survey_token(invitation: SurveyInvitation) -> str:
     return signing.dumps([invitation.pk, invitation.nonce], salt=SURVEY_SALT, compress=True)
 

@@ -126,16 +126,19 @@ def rebuild_suggestion_index_task() -> int:
 
 @shared_task(name="service.tasks.service_desk_tick_task")
 def service_desk_tick_task() -> int:
-    """The service desk's scheduled round: escalate new breaches, and refresh the suggestion
-    index when it is a day old. Returns how many breaches were escalated."""
+    """The service desk's scheduled round: escalate new breaches, invite customers to a survey
+    after an order (when SURVEY_AFTER_ORDER_DAYS is set), and refresh the suggestion index
+    when it is a day old. Returns how many breaches were escalated."""
     from .services import (
         INDEX_MAX_AGE,
         REBUILD_AFTER_RESOLUTIONS,
         escalate_breaches,
+        invite_after_orders,
         suggestion_index_is_stale,
     )
 
     created = escalate_breaches()
+    invite_after_orders(days=settings.SURVEY_AFTER_ORDER_DAYS)
     if suggestion_index_is_stale(new_resolutions=REBUILD_AFTER_RESOLUTIONS, max_age=INDEX_MAX_AGE):
         rebuild_suggestion_index_task.delay()
     return len(created)

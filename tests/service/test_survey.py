@@ -106,3 +106,25 @@ def test_survey_after_an_order(client):
     feedback = Feedback.objects.get()
     assert feedback.order == order
     assert feedback.ticket is None
+
+
+def test_surveys_after_orders_are_opt_in_and_sent_once(
+    settings, django_capture_on_commit_callbacks
+):
+    from service.tasks import service_desk_tick_task
+
+    now = timezone.now()
+    due = OrderFactory(status="completed", ordered_at=now - timedelta(days=7, hours=3))
+    OrderFactory(status="completed", ordered_at=now - timedelta(days=30))  # history: never
+    OrderFactory(status="cancelled", ordered_at=now - timedelta(days=7, hours=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        service_desk_tick_task()
+    assert mail.outbox == []  # off by default
+    settings.SURVEY_AFTER_ORDER_DAYS = 7
+    with django_capture_on_commit_callbacks(execute=True):
+        service_desk_tick_task()
+    with django_capture_on_commit_callbacks(execute=True):
+        service_desk_tick_task()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [due.customer.email]
+    assert due.survey_invitations.get().sent_at is not None
