@@ -67,7 +67,12 @@ class TicketCreateForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"), choices=TicketChannel.choices, initial=TicketChannel.EMAIL
     )
-    order = forms.IntegerField(label=_("Related order number"), required=False, min_value=1)
+    order = forms.CharField(
+        label=_("Related order"),
+        required=False,
+        max_length=64,
+        help_text=_("The order's number (e.g. ORD-00012345), if the ticket is about one."),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,9 +84,13 @@ class TicketCreateForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        customer, order_id = data.get("customer"), data.get("order")
-        if customer is not None and order_id:
-            order = Order.objects.filter(pk=order_id, customer=customer).first()
+        customer, ref = data.get("customer"), (data.get("order") or "").strip()
+        if customer is not None and ref:
+            orders = Order.objects.filter(customer=customer)
+            match = Q(external_id__iexact=ref)
+            if ref.lstrip("#").isdigit():
+                match |= Q(pk=int(ref.lstrip("#")))
+            order = orders.filter(match).first()
             if order is None:
                 self.add_error("order", _("This customer has no order with this number."))
             data["order"] = order

@@ -25,6 +25,7 @@ from django.views.generic import (
 
 from crm import roles
 from crm.mixins import CapabilityRequiredMixin, ObjectActionMixin, ScopedQuerysetMixin
+from customers.models import Customer
 
 from . import selectors, services
 from .choices import ArticleStatus, TicketStatus
@@ -133,6 +134,15 @@ class TicketCreateView(FormView):
 
     def get_initial(self):
         return {"customer": self.request.GET.get("customer", "")}
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        given = self.request.GET.get("customer", "")
+        if given.isdigit():
+            ctx["for_customer"] = (
+                roles.visible(self.request.user, Customer).filter(pk=int(given)).first()
+            )
+        return ctx
 
     def form_valid(self, form):
         data = form.cleaned_data

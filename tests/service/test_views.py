@@ -84,12 +84,27 @@ def test_order_of_another_customer_is_a_field_error(client_for, users):
             "category": "question",
             "priority": "low",
             "channel": "email",
-            "order": OrderFactory().pk,
+            "order": OrderFactory(external_id="ORD-1").external_id,
         },
     )
     assert response.status_code == 200
     assert "order" in response.context["form"].errors
     assert not Ticket.objects.exists()
+    own = OrderFactory(customer=customer, external_id="ORD-2")
+    response = client_for(A).post(
+        reverse("service:ticket_create"),
+        {
+            "customer": customer.email,
+            "subject": "x",
+            "problem": "y",
+            "category": "question",
+            "priority": "low",
+            "channel": "email",
+            "order": "ord-2",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    assert Ticket.objects.get().order == own
 
 
 @pytest.mark.parametrize("role", [A, M, AD])
@@ -442,3 +457,4 @@ def test_rep_sees_the_create_form_prefilled(client_for, users):
     page = client_for(R).get(reverse("service:ticket_create") + f"?customer={customer.pk}")
     assert page.status_code == 200
     assert page.context["form"]["customer"].value() == str(customer.pk)
+    assert page.context["for_customer"] == customer
