@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
@@ -33,6 +34,14 @@ def browser(monkeypatch):
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield b
         b.close()
+    if connection.vendor == "postgresql":
+        # A server request thread can end without closing its database connection, which
+        # then blocks dropping the test database; end such sessions of the test database.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 def login(browser, base, username):
