@@ -19,7 +19,7 @@ class TicketPolicy(FullAccessForManagers):
 
     def allows_for_staff(self, user, role, action, obj):
         if role is Role.SUPPORT_AGENT:
-            return action != "delete"
+            return action in ("view", "add") or action in WORK_ACTIONS
         if role is Role.SALES_REP:
             if action == "add":
                 return True
