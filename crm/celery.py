@@ -99,4 +99,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=1, minute=40),
         "args": ("forecast",),
     },
+    # Service desk: escalate tickets that just missed a service-level target (each once) and
+    # refresh the suggested-answers index when stale. Five minutes is the longest an agent
+    # should learn late of a breach; the round is a few indexed queries when nothing is due.
+    "service-desk-tick": {
+        "task": "service.tasks.service_desk_tick_task",
+        "schedule": crontab(minute="*/5"),
+    },
 }

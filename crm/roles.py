@@ -66,6 +66,8 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "sales.dealstagechange": ("view", "add"),
         "sales.task": ("view", "add", "change"),
         "service.ticket": ("view", "add"),
+        "service.ticketcomment": ("view",),
+        "service.article": ("view",),
     },
     Role.SUPPORT_AGENT: {
         "customers.customer": ("view", "change"),
@@ -75,6 +77,11 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "sales.order": ("view",),
         "sales.orderline": ("view",),
         "service.ticket": ("view", "add", "change"),
+        "service.ticketcomment": ("view", "add"),
+        "service.feedback": ("view",),
+        "service.article": ("view", "add", "change"),
+        "service.articlecategory": ("view", "add", "change"),
+        "service.cannedreply": ("view", "add", "change", "delete"),
     },
     Role.MANAGER: {
         label: ("view", "add", "change", "delete")
@@ -92,6 +99,14 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
             "sales.dealstagechange",
             "sales.task",
             "service.ticket",
+            "service.ticketcomment",
+            "service.feedback",
+            "service.article",
+            "service.articlecategory",
+            "service.cannedreply",
+            "service.slapolicy",
+            "service.businesshours",
+            "service.holiday",
         )
     },
 }

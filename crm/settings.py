@@ -210,6 +210,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="crm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The public address of the app, for links in emails (survey links, escalations).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Days after a completed order to send the customer a satisfaction survey; 0 = never.
+SURVEY_AFTER_ORDER_DAYS = env.int("SURVEY_AFTER_ORDER_DAYS", default=0)
 
 # Celery: Redis when REDIS_URL is set, else kombu's file-system transport (needs no server).
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"

@@ -35,3 +35,32 @@ class TicketChannel(models.TextChoices):
     CHAT = "chat", _("Chat")
     WEB_FORM = "web_form", _("Web form")
     SOCIAL = "social", _("Social media")
+
+
+class BreachKind(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+# Order of priorities for sorting the queue (most urgent first).
+PRIORITY_RANK = {
+    TicketPriority.URGENT: 0,
+    TicketPriority.HIGH: 1,
+    TicketPriority.NORMAL: 2,
+    TicketPriority.LOW: 3,
+}
