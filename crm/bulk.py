@@ -36,11 +36,12 @@ def _prepare(df: pd.DataFrame, vendor: str) -> pd.DataFrame:
     return out
 
 
-def bulk_insert(model, df: pd.DataFrame) -> int:
-    """Insert every row of `df` into the model's table; returns the row count."""
+def bulk_insert(model, df: pd.DataFrame, *, table: str | None = None) -> int:
+    """Insert every row of `df` into the model's table (or `table`, a staging table shaped
+    like it); returns the row count."""
     if df.empty:
         return 0
-    table = model._meta.db_table
+    table = table or model._meta.db_table
     vendor = connection.vendor
     data = _prepare(df, vendor)
     cols = list(data.columns)

@@ -21,3 +21,7 @@ class CustomersConfig(AppConfig):
         register_nav(
             NavEntry(_("Customers"), "customers:customer_list", "people", frozenset(Role), 10)
         )
+
+        from .import_setup import ready as imports_ready
+
+        imports_ready()

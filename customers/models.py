@@ -213,3 +213,7 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# Import batches live in their own module (imported here so Django sees the models).
+from .import_models import ImportBatch, ImportRecord  # noqa: E402, F401

@@ -19,3 +19,7 @@ class SalesConfig(AppConfig):
         register_policy(OrderLine, OrderPolicy())
 
         register_nav(NavEntry(_("Orders"), "sales:index", "receipt", frozenset(Role), 20))
+
+        from .import_setup import ready as imports_ready
+
+        imports_ready()
