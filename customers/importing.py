@@ -167,9 +167,8 @@ class CustomerImporter(Importer):
         rejects.add(
             (country != "") & ~country.str.fullmatch(r"[A-Z]{2}"),
             "country",
-            frame["country"].map(
-                lambda v: _("“%(value)s” is not a two-letter country code.") % {"value": v}
-            ),
+            lambda v: _("“%(value)s” is not a two-letter country code.") % {"value": v},
+            values=frame["country"],
         )
         c["country"] = country.where(country.str.fullmatch(r"[A-Z]{2}"), "")
         c["email"] = cl.with_rule("email", normalize_email, note="email_lowered")
@@ -215,7 +214,8 @@ class CustomerImporter(Importer):
         rejects.add(
             pd.Series(True, index=dropped.index),
             "",
-            dropped.map(lambda r: _("Duplicate of row %(row)s, which was rejected.") % {"row": r}),
+            lambda r: _("Duplicate of row %(row)s, which was rejected.") % {"row": r},
+            values=dropped,
         )
         ok_rows = collapsed[ok]
         creates = self._creates(ok_rows[ok_rows["target"].isna()])
@@ -266,7 +266,8 @@ class CustomerImporter(Importer):
         rejects.add(
             ids.isna() & (usernames != ""),
             "owner_username",
-            usernames.map(lambda v: _("No active user is called “%(value)s”.") % {"value": v}),
+            lambda v: _("No active user is called “%(value)s”.") % {"value": v},
+            values=usernames,
         )
         return ids.astype("Int64").astype(object).where(ids.notna(), None)
 
@@ -307,15 +308,14 @@ class CustomerImporter(Importer):
             rejects.add(
                 ambiguous,
                 col,
-                rows[col].map(
-                    lambda v, label=label: (
-                        _(
-                            "Several stored customers have the %(field)s “%(value)s”; merge them "
-                            "first (see Data quality)."
-                        )
-                        % {"field": label, "value": v}
+                lambda v, label=label: (
+                    _(
+                        "Several stored customers have the %(field)s “%(value)s”; merge them "
+                        "first (see Data quality)."
                     )
+                    % {"field": label, "value": v}
                 ),
+                values=rows[col],
             )
             hit_id = rows[col].map(one["id"])
             hit_ext = rows[col].map(one["external_id"]).astype(object)
@@ -325,15 +325,11 @@ class CustomerImporter(Importer):
             rejects.add(
                 conflict,
                 col,
-                hit_ext.map(
-                    lambda ext, label=label: (
-                        _(
-                            "This %(field)s belongs to the stored customer with external ID "
-                            "“%(ext)s”."
-                        )
-                        % {"field": label, "ext": ext}
-                    )
+                lambda ext, label=label: (
+                    _("This %(field)s belongs to the stored customer with external ID “%(ext)s”.")
+                    % {"field": label, "ext": ext}
                 ),
+                values=hit_ext,
             )
             take = todo & hit_id.notna() & ~conflict & ~ambiguous
             target = target.where(~take, hit_id)
@@ -346,7 +342,8 @@ class CustomerImporter(Importer):
         rejects.add(
             pd.Series(True, index=twice.index),
             "",
-            twice.map(lambda r: _("Matches the same stored customer as row %(row)s.") % {"row": r}),
+            lambda r: _("Matches the same stored customer as row %(row)s.") % {"row": r},
+            values=twice,
         )
         return target.astype("Int64")
 
@@ -379,7 +376,8 @@ class CustomerImporter(Importer):
         rejects.add(
             missing,
             "organisation_external_id",
-            ref.map(lambda v: _("No organisation has the external ID “%(value)s”.") % {"value": v}),
+            lambda v: _("No organisation has the external ID “%(value)s”.") % {"value": v},
+            values=ref,
         )
         new_in_file = is_new_org & ~ref.isin(list(stored_id)) & ~self_ref
         take = is_stored_org & ~self_ref
@@ -465,10 +463,15 @@ class CustomerImporter(Importer):
         merged["updated_at"] = now.isoformat()
         merged["tags"] = new_tags.map("|".join)
         changed = merged[diff]
-        previous = {
-            int(i): {**{c: old_frame.loc[r, c] for c in UPDATE_COLUMNS}}
-            for r, i in zip(changed.index, changed["id"], strict=True)
-        }
+        old_rows = old_frame.loc[changed.index, UPDATE_COLUMNS]
+        old_rows = old_rows.astype(object).where(old_rows.notna(), None)
+        previous = dict(
+            zip(
+                (int(i) for i in changed["id"]),
+                old_rows.to_dict("records"),
+                strict=True,
+            )
+        )
         sample = []
         for r in list(changed.index[:SAMPLE]):
             fields = []

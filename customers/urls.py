@@ -7,3 +7,8 @@ urlpatterns = [
     path("", views.CustomerListView.as_view(), name="customer_list"),
     path("<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
 ]
+
+# Import, export and data quality (customers/import_urls.py).
+from .import_urls import urlpatterns as import_urlpatterns  # noqa: E402
+
+urlpatterns += import_urlpatterns

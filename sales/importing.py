@@ -244,9 +244,8 @@ class OrderImporter(Importer):
         rejects.add(
             c["customer_id"].isna() & (c["customer"] != ""),
             "customer_external_id",
-            c["customer"].map(
-                lambda v: _("No customer has the external ID “%(value)s”.") % {"value": v}
-            ),
+            lambda v: _("No customer has the external ID “%(value)s”.") % {"value": v},
+            values=c["customer"],
         )
         products = fetch_values(Product, "sku", c["sku"], ["sku", "id", "unit_price"]).set_index(
             "sku"
@@ -255,7 +254,8 @@ class OrderImporter(Importer):
         rejects.add(
             c["product_id"].isna() & (c["sku"] != ""),
             "product_sku",
-            c["sku"].map(lambda v: _("No product has the SKU “%(value)s”.") % {"value": v}),
+            lambda v: _("No product has the SKU “%(value)s”.") % {"value": v},
+            values=c["sku"],
         )
         list_price = c["sku"].map(products["unit_price"].map(lambda d: f"{d:.2f}"))
         from_list = c["price"].isna() & list_price.notna()
@@ -285,12 +285,14 @@ class OrderImporter(Importer):
         rejects.add(
             other_customer,
             "customer_external_id",
-            lead_row.map(lambda r: _("Differs from row %(row)s of the same order.") % {"row": r}),
+            lambda r: _("Differs from row %(row)s of the same order.") % {"row": r},
+            values=lead_row,
         )
         rejects.add(
             other_time & ~other_customer,
             "ordered_at",
-            lead_row.map(lambda r: _("Differs from row %(row)s of the same order.") % {"row": r}),
+            lambda r: _("Differs from row %(row)s of the same order.") % {"row": r},
+            values=lead_row,
         )
         # An order is imported whole or not at all.
         bad_rows = c.index.isin(list(rejects.rows))
@@ -300,14 +302,8 @@ class OrderImporter(Importer):
         rejects.add(
             pd.Series(sibling, index=c.index),
             "",
-            c["order"]
-            .map(first_bad)
-            .map(
-                lambda r: (
-                    _("Another line of this order (row %(row)s) was rejected.")
-                    % {"row": 0 if pd.isna(r) else int(r)}
-                )
-            ),
+            lambda r: _("Another line of this order (row %(row)s) was rejected.") % {"row": int(r)},
+            values=c["order"].map(first_bad),
         )
         lines = c[~c.index.isin(list(rejects.rows))].copy()
         lines["cents"] = _cents(lines["price"]) if len(lines) else pd.Series(dtype="int64")

@@ -8,3 +8,8 @@ urlpatterns = [
     path("orders/", views.OrderListView.as_view(), name="order_list"),
     path("orders/<int:pk>/", views.OrderDetailView.as_view(), name="order_detail"),
 ]
+
+# Import and export of orders and products (sales/import_urls.py).
+from .import_urls import urlpatterns as import_urlpatterns  # noqa: E402
+
+urlpatterns += import_urlpatterns
