@@ -218,7 +218,11 @@ def read_csv(
         raise FileProblem(_("The file is empty.")) from exc
     except csv.Error as exc:
         raise _unreadable(exc, 1) from exc
+    # "E-Mail", "External ID" and "postal code" name the columns email, external_id and
+    # postal_code: compare names without case, spaces, dashes or underscores.
+    loose = {c.replace("_", ""): c for c in columns}
     header = [_normalise_header(h) for h in header_row]
+    header = [loose.get(h.replace("_", ""), h) for h in header]
     _check_header(header, columns, required)
     width = len(header)
 
@@ -553,7 +557,7 @@ class Cleaner:
         sign = np.where(negative, "-", "")
         out = pd.Series(sign, index=col.index) + whole.where(whole != "", "0") + "." + frac
         ok = valid & ~too_precise & ~too_big
-        return out.where(ok, None).astype(object)
+        return out.astype(object).where(ok, None)
 
     def integer(
         self, name: str, *, minimum: int = 0, maximum: int = 2_147_483_647, required: bool = False
@@ -583,9 +587,10 @@ class Cleaner:
         """True/False/None from yes/no, true/false, 1/0, 是/否 and the like."""
         col = self.frame[name]
         key = col.str.lower()
-        out = pd.Series(None, index=col.index, dtype=object)
+        out = pd.Series([None] * len(col), index=col.index, dtype=object)
         out[key.isin(_TRUE)] = True
         out[key.isin(_FALSE)] = False
+        out = out.where(key.isin(_TRUE) | key.isin(_FALSE), None)
         bad = out.isna() & (col != "")
         self.rejects.add(
             bad, name, lambda v: _("“%(value)s” is not yes or no.") % {"value": v}, values=col
@@ -651,7 +656,7 @@ class Cleaner:
                 name,
                 _("Later than %(date)s.") % {"date": latest.isoformat()},
             )
-        return text.where(parsed.notna(), None).astype(object)
+        return text.astype(object).where(parsed.notna(), None)
 
     def datetime(self, name: str, *, required: bool = False) -> pd.Series:
         """UTC timestamps; times without an offset are in settings.TIME_ZONE."""

@@ -326,6 +326,7 @@ def batch_cancel(*, batch: ImportBatch, user) -> None:
         batch.save(update_fields=["status", "cancelled_at"])
     if batch.file:
         batch.file.delete(save=False)  # the upload is not needed any more
+        ImportBatch.objects.filter(pk=batch.pk).update(file="")
 
 
 def undo_blocker(batch: ImportBatch) -> str:
