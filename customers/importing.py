@@ -512,11 +512,13 @@ class CustomerImporter(Importer):
                     return int(new_by_ext[v[4:]])
                 return None if is_blank(v) else int(float(v))
 
-            return series.map(one).astype(object)
+            # A list, not Series.map: map would turn ints beside None into floats.
+            return pd.Series([one(v) for v in series], index=series.index, dtype=object)
 
         if len(creates):
             rows = creates.drop(columns=["tags"]).copy()
             rows["organisation_id"] = resolve(rows["organisation_id"])
+            rows["owner_id"] = resolve(rows["owner_id"])
             rows["source"] = "import"
             rows["created_at"] = now
             rows["updated_at"] = now
@@ -527,6 +529,7 @@ class CustomerImporter(Importer):
         if len(updates):
             rows = updates[["id", *UPDATE_COLUMNS]].copy()
             rows["organisation_id"] = resolve(rows["organisation_id"])
+            rows["owner_id"] = resolve(rows["owner_id"])
             for col in ("lifecycle_changed_at", "updated_at"):
                 rows[col] = pd.to_datetime(rows[col], utc=True, format="ISO8601")
             update_from_frame(Customer, rows)
