@@ -102,6 +102,8 @@ class ParsedFile:
     ignored_columns: list[str]
     rejects: Rejects
     blank_lines: int = 0
+    needs_trim: bool = True
+    has_apostrophe: bool = True
 
 
 # --- Reading --------------------------------------------------------------------------
@@ -210,6 +212,15 @@ def read_csv(
         raise FileProblem(_("The file contains binary data, so it is not a CSV text file."))
     text = text.lstrip("\ufeff")
     delimiter = _sniff_delimiter(text)
+    # One pass over the text tells whether any field can need trimming or unescaping, so
+    # clean machine-written files skip those column passes (they cost most of the time).
+    d = re.escape(delimiter)
+    space = r"[^\S\r\n]"  # whitespace other than line breaks
+    needs_trim = (
+        re.search(rf'(?:^|{d}){space}|{space}(?:$|{d}|\r)|(?:^|{d})"\s|\s"(?:$|{d}|\r)', text, re.M)
+        is not None
+    )
+    has_apostrophe = "'" in text
 
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     try:
@@ -294,6 +305,8 @@ def read_csv(
         ignored_columns=ignored,
         rejects=rejects,
         blank_lines=blank,
+        needs_trim=needs_trim,
+        has_apostrophe=has_apostrophe,
     )
 
 
@@ -414,6 +427,17 @@ _TRUE = {"1", "true", "yes", "y", "t", "on", "active", "是", "真", "启用"}
 _FALSE = {"0", "false", "no", "n", "f", "off", "inactive", "否", "假", "停用"}
 
 
+def _fixed(col: pd.Series, places: int) -> pd.Series:
+    """Plain non-negative decimal text to exactly `places` decimals ("7" -> "7.00"),
+    through integers so no float rounding shows."""
+    units = (pd.to_numeric(col) * 10**places).round().astype("int64")
+    scale = 10**places
+    whole = (units // scale).astype(str)
+    if not places:
+        return whole.astype(object)
+    return (whole + "." + (units % scale).astype(str).str.zfill(places)).astype(object)
+
+
 class Cleaner:
     """Column-by-column vectorised cleaning of a text frame, recording rejects and notes.
 
@@ -428,17 +452,24 @@ class Cleaner:
 
     # Text ---------------------------------------------------------------------------
     @staticmethod
-    def trim_all(frame: pd.DataFrame, notes: Counter) -> pd.DataFrame:
-        """Strip spaces around every value and undo spreadsheet formula escapes ('=...)."""
+    def trim_all(
+        frame: pd.DataFrame, notes: Counter, *, trim: bool = True, unescape: bool = True
+    ) -> pd.DataFrame:
+        """Strip spaces around every value and undo spreadsheet formula escapes ('=...).
+        `trim` and `unescape` False skip work the raw text showed is not needed."""
         out = frame.copy()
+        if not trim and not unescape:
+            return out
         trimmed = 0
         unescaped = 0
         for name in out.columns:
             col = out[name].astype(object).fillna("").astype(str)
-            stripped = col.str.strip()
-            trimmed += int((stripped != col).sum())
-            escaped = stripped.str.match(r"^'[=+\-@]")
-            if escaped.any():
+            stripped = col.str.strip() if trim else col
+            if trim:
+                trimmed += int((stripped != col).sum())
+            quoted = stripped.str.startswith("'") if unescape else None
+            if quoted is not None and quoted.any():
+                escaped = quoted & stripped.str.match(r"^'[=+\-@]")
                 unescaped += int(escaped.sum())
                 stripped = stripped.where(~escaped, stripped.str.slice(1))
             out[name] = stripped
@@ -514,6 +545,22 @@ class Cleaner:
         """Decimal text ("1234.50") from what people type ("$1,234.5", "1.234,50", "12,5");
         None for blank."""
         col = self.frame[name]
+        # Most files hold plain numbers ("1234.5"): those need no further cleaning.
+        plain = col.str.fullmatch(
+            rf"\d{{1,{max_digits - decimal_places}}}(\.\d{{1,{decimal_places}}})?"
+        )
+        if plain.all():
+            return _fixed(col, decimal_places)
+        if plain.any():
+            rest = Cleaner(self.frame.loc[~plain], self.rejects, self.notes).decimal(
+                name,
+                max_digits=max_digits,
+                decimal_places=decimal_places,
+                minimum=minimum,
+                required=required,
+            )
+            fixed = _fixed(col.where(plain, "0"), decimal_places)
+            return fixed.where(plain, rest.reindex(col.index))
         text = col.str.replace(
             r"[\s$€£¥￥]|^(USD|EUR|GBP|CNY|RMB)|(USD|EUR|GBP|CNY|RMB|元)$", "", regex=True
         )
@@ -786,7 +833,9 @@ class Importer:
     def start_plan(self, parsed: ParsedFile) -> tuple[pd.DataFrame, Rejects, Counter, Cleaner]:
         notes: Counter = Counter()
         notes["blank_lines"] += parsed.blank_lines
-        frame = Cleaner.trim_all(parsed.frame, notes)
+        frame = Cleaner.trim_all(
+            parsed.frame, notes, trim=parsed.needs_trim, unescape=parsed.has_apostrophe
+        )
         return frame, parsed.rejects, notes, Cleaner(frame, parsed.rejects, notes)
 
 
@@ -828,26 +877,52 @@ def collapse_last(frame: pd.DataFrame, key: pd.Series) -> tuple[pd.DataFrame, pd
 def fetch_values(
     model: type[Model], lookup: str, keys: Iterable, fields: Sequence[str]
 ) -> pd.DataFrame:
-    """Rows of `model` whose `lookup` is in keys, as a DataFrame of `fields` (chunked IN)."""
-    keys = [k for k in dict.fromkeys(keys) if k not in (None, "")]
-    chunks = []
-    for start in range(0, len(keys), LOOKUP_CHUNK):
-        part = keys[start : start + LOOKUP_CHUNK]
-        rows = list(
-            model._base_manager.filter(**{f"{lookup}__in": part}).order_by().values_list(*fields)
-        )
-        if rows:
-            chunks.append(pd.DataFrame(rows, columns=list(fields), dtype=object))
-    if not chunks:
-        return pd.DataFrame({f: pd.Series(dtype=object) for f in fields})
-    return pd.concat(chunks, ignore_index=True)
+    """Rows of `model` whose `lookup` column is in keys, as a DataFrame of `fields` (plain
+    column names). One `= ANY(array)` query on PostgreSQL; IN (...) chunks on SQLite.
+    Values are converted as the ORM would (dates, decimals, booleans)."""
+    keys = [k for k in dict.fromkeys(keys) if not is_blank(k)]
+    q = connection.ops.quote_name
+    opts = model._meta
+    model_fields = [opts.get_field(f) for f in fields]
+    cols = ", ".join(q(f.column) for f in model_fields)
+    where = q(opts.get_field(lookup).column)
+    base = f"SELECT {cols} FROM {q(opts.db_table)} WHERE {where}"
+    rows: list = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if keys:
+                cursor.execute(f"{base} = ANY(%s)", [list(keys)])
+                rows = cursor.fetchall()
+        else:
+            for start in range(0, len(keys), LOOKUP_CHUNK):
+                part = keys[start : start + LOOKUP_CHUNK]
+                cursor.execute(f"{base} IN ({', '.join(['%s'] * len(part))})", part)
+                rows.extend(cursor.fetchall())
+    frame = pd.DataFrame(rows, columns=list(fields), dtype=object)
+    if len(frame):
+        for name, f in zip(fields, model_fields, strict=True):
+            expression = f.get_col(opts.db_table)
+            converters = connection.ops.get_db_converters(expression) + f.get_db_converters(
+                connection
+            )
+            for converter in converters:
+                frame[name] = [
+                    converter(v, expression, connection) if v is not None else None
+                    for v in frame[name]
+                ]
+    return frame
 
 
 def is_blank(value: Any) -> bool:
-    """None, NaN, NA and "" alike (pandas hands back any of them for a missing value)."""
+    """None, NaN, NA and "" alike (pandas hands back any of them for a missing value).
+    Called per cell on large columns, so no pd.isna (slow on scalars)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
     if isinstance(value, str):
         return value == ""
-    return value is None or bool(pd.isna(value))
+    if isinstance(value, float):
+        return value != value  # NaN
+    return False
 
 
 def as_text(value: Any) -> str | None:

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -288,7 +289,7 @@ def batch_commit(*, batch_id: int) -> None:
 
 def _write(batch: ImportBatch, plan: Plan, importer, user) -> None:
     """Inside the caller's transaction: write the plan, its undo records and the counts."""
-    records = importer.write(plan, user=user, batch_id=batch.pk)
+    records = _compact(importer.write(plan, user=user, batch_id=batch.pk))
     if records:
         frame = pd.DataFrame(records, columns=["model", "object_id", "previous"])
         frame["previous"] = frame["previous"].map(
@@ -314,6 +315,43 @@ def _write(batch: ImportBatch, plan: Plan, importer, user) -> None:
     batch.progress = 100
     batch.message = ""
     batch.save()
+
+
+CREATED_TO = "created_to"
+
+
+def _compact(records: list) -> list:
+    """Created rows as runs of consecutive ids (one record "id .. created_to" per run):
+    ids reserved in one call are consecutive, so 100k created rows need one record."""
+    created: dict[str, list[int]] = {}
+    out = []
+    for model, object_id, previous in records:
+        if previous is None:
+            created.setdefault(model, []).append(int(object_id))
+        else:
+            out.append((model, object_id, previous))
+    for model, ids in created.items():
+        ordered = np.unique(np.asarray(ids, dtype="int64"))
+        breaks = np.flatnonzero(np.diff(ordered) != 1)
+        starts = np.concatenate([[0], breaks + 1])
+        ends = np.concatenate([breaks, [len(ordered) - 1]])
+        out += [
+            (model, int(ordered[a]), {CREATED_TO: int(ordered[b])})
+            for a, b in zip(starts, ends, strict=True)
+        ]
+    return out
+
+
+def _expand(records: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of _compact: one row per created id, previous None."""
+    runs = records["previous"].map(lambda p: isinstance(p, dict) and CREATED_TO in p)
+    if not runs.any():
+        return records
+    parts = [records[~runs]]
+    for model, start, previous in records[runs].itertuples(index=False):
+        ids = np.arange(int(start), int(previous[CREATED_TO]) + 1, dtype="int64")
+        parts.append(pd.DataFrame({"model": model, "object_id": ids, "previous": None}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def batch_cancel(*, batch: ImportBatch, user) -> None:
@@ -377,7 +415,7 @@ def batch_undo(*, batch_id: int) -> None:
                     list(locked.records.values_list("model", "object_id", "previous")),
                     columns=["model", "object_id", "previous"],
                 )
-                importer.undo(records)
+                importer.undo(_expand(records))
                 locked.records.all().delete()
                 locked.status = ImportStatus.UNDONE
                 locked.undone_at = timezone.now()
