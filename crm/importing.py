@@ -237,36 +237,17 @@ def read_csv(
     _check_header(header, columns, required)
     width = len(header)
 
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    bad: list[tuple[int, list[str]]] = []
-    blank = 0
-    row_no = 1
-    try:
-        for row_no, row in enumerate(reader, start=2):  # noqa: B007 (used in the message)
-            if len(row) == width:
-                if not any(row):
-                    blank += 1
-                    continue
-                rows.append(row)
-                numbers.append(row_no)
-            elif not row or not any(row):
-                blank += 1
-                continue
-            else:
-                bad.append((row_no, row))
-            if len(rows) + len(bad) > limits.max_rows:
-                raise FileProblem(
-                    _("The file has more than %(limit)s rows; split it into smaller files.")
-                    % {"limit": f"{limits.max_rows:,}"}
-                )
-    except csv.Error as exc:
-        raise _unreadable(exc, row_no + 1) from exc
+    fast = _parse_with_pandas(text, delimiter, header)
+    if fast is not None:
+        frame, bad, blank = fast
+        if len(frame) + len(bad) > limits.max_rows:
+            raise FileProblem(
+                _("The file has more than %(limit)s rows; split it into smaller files.")
+                % {"limit": f"{limits.max_rows:,}"}
+            )
+    else:
+        frame, bad, blank = _parse_with_csv(reader, header, limits)
     del text
-
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    del rows
-    frame.index = pd.Index(numbers, dtype="int64", name="row")
     ignored = [h for h in header if h not in columns]
     frame = frame.loc[:, ~frame.columns.duplicated()]
     for name in columns:
@@ -308,6 +289,83 @@ def read_csv(
         needs_trim=needs_trim,
         has_apostrophe=has_apostrophe,
     )
+
+
+def _parse_with_csv(reader, header: list[str], limits: Limits):
+    """The careful path: Python's csv reader, row by row, for files the C parser refuses
+    (rows with too many fields and other damage). Returns (frame, bad rows, blank lines)."""
+    width = len(header)
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    bad: list[tuple[int, list[str]]] = []
+    blank = 0
+    row_no = 1
+    try:
+        for row_no, row in enumerate(reader, start=2):  # noqa: B007 (used in the message)
+            if len(row) == width:
+                if not any(row):
+                    blank += 1
+                    continue
+                rows.append(row)
+                numbers.append(row_no)
+            elif not row or not any(row):
+                blank += 1
+                continue
+            else:
+                bad.append((row_no, row))
+            if len(rows) + len(bad) > limits.max_rows:
+                raise FileProblem(
+                    _("The file has more than %(limit)s rows; split it into smaller files.")
+                    % {"limit": f"{limits.max_rows:,}"}
+                )
+    except csv.Error as exc:
+        raise _unreadable(exc, row_no + 1) from exc
+
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    del rows
+    frame.index = pd.Index(numbers, dtype="int64", name="row")
+    return frame, bad, blank
+
+
+def _parse_with_pandas(text: str, delimiter: str, header: list[str]):
+    """The fast path: pandas' C parser, about ten times quicker than the csv module, for
+    files without quotes in which every line has the header's number of fields (checked
+    first: the C parser would quietly pad a short row). Returns None otherwise, and the
+    caller takes the careful path, which also reports the bad rows."""
+    width = len(header)
+    if '"' in text:
+        return None
+    lines = pd.Series(text.split("\n")).str.rstrip("\r")
+    if lines.iloc[-1] == "":
+        lines = lines.iloc[:-1]
+    counts = lines.str.count(re.escape(delimiter))
+    if not ((counts == width - 1) | (lines == "")).all():
+        return None
+    try:
+        raw = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=0,
+            index_col=False,
+            dtype=object,
+            keep_default_na=False,
+            na_values=[],
+            skip_blank_lines=False,
+            quoting=csv.QUOTE_NONE,
+            engine="c",
+            low_memory=False,
+        )
+    except Exception:  # any refusal of the C parser means: read it the careful way
+        return None
+    if raw.shape != (len(lines) - 1, width):
+        return None
+    raw.columns = header
+    raw.index = pd.RangeIndex(2, 2 + len(raw), name="row")
+    raw = raw.where(raw.notna(), "")
+    nonblank = (raw != "").any(axis=1)
+    frame = raw[nonblank]
+    frame.index = pd.Index(frame.index, dtype="int64", name="row")
+    return frame, [], int((~nonblank).sum())
 
 
 def check_looks_like_text(head: bytes) -> None:
