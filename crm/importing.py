@@ -1028,6 +1028,14 @@ def reserve_ids(model: type[Model], count: int) -> np.ndarray:
         return np.arange(top + 1, top + 1 + count, dtype="int64")
 
 
+def db_timestamp(value) -> str:
+    """An aware datetime as the text crm.bulk writes for it (UTC), for constant columns."""
+    utc = pd.Timestamp(value).tz_convert("UTC")
+    if connection.vendor == "postgresql":
+        return utc.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+    return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def with_defaults(model: type[Model], frame: pd.DataFrame) -> pd.DataFrame:
     """Add every concrete column of the model that the frame lacks, with the field's
     default (called once), so a raw insert fills what Django would."""
@@ -1051,7 +1059,7 @@ def with_defaults(model: type[Model], frame: pd.DataFrame) -> pd.DataFrame:
 
             value = json.dumps(value)
         if hasattr(value, "tzinfo") and hasattr(value, "hour"):
-            out[f.column] = pd.Series(pd.Timestamp(value), index=out.index).dt.tz_convert("UTC")
+            out[f.column] = db_timestamp(value)  # one text for every row, no per-row strftime
         else:
             out[f.column] = pd.Series([value] * len(out), index=out.index, dtype=object)
     return out

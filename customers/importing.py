@@ -28,6 +28,7 @@ from crm.importing import (
     as_text,
     collapse_last,
     count_references,
+    db_timestamp,
     delete_ids,
     fetch_values,
     insert_frame,
@@ -558,9 +559,10 @@ class CustomerImporter(Importer):
             rows["organisation_id"] = resolve(rows["organisation_id"])
             rows["owner_id"] = resolve(rows["owner_id"])
             rows["source"] = "import"
-            rows["created_at"] = now
-            rows["updated_at"] = now
-            rows["lifecycle_changed_at"] = now
+            stamp = db_timestamp(now)  # one text for all rows: no per-row formatting
+            rows["created_at"] = stamp
+            rows["updated_at"] = stamp
+            rows["lifecycle_changed_at"] = stamp
             insert_frame(Customer, rows)
             records += [("customers.customer", int(i), None) for i in new_ids]
         updates = plan.updates

@@ -25,6 +25,7 @@ from crm.importing import (
     as_text,
     collapse_last,
     count_references,
+    db_timestamp,
     delete_ids,
     fetch_values,
     insert_frame,
@@ -471,7 +472,7 @@ class OrderImporter(Importer):
                         "ordered_at": pd.to_datetime(orders["ordered_at"], utc=True).to_numpy(),
                         "total": _money(orders["total_cents"]).to_numpy(),
                         "created_by_id": getattr(user, "pk", None),
-                        "created_at": now,
+                        "created_at": db_timestamp(now),
                     }
                 ).assign(ordered_at=lambda f: pd.to_datetime(f["ordered_at"], utc=True)),
             )
