@@ -161,8 +161,24 @@ def batch_create(*, kind: str, upload, user, language: str = "") -> ImportBatch:
     batch.save()
     from .import_tasks import import_preview_task
 
-    transaction.on_commit(lambda: import_preview_task.delay(batch.pk))
+    transaction.on_commit(
+        lambda: _queue(import_preview_task, batch.pk, fallback=ImportStatus.FAILED)
+    )
     return batch
+
+
+def _queue(task, batch_id: int, *, fallback: str) -> None:
+    """Send a task; when the broker cannot be reached, say so on the batch instead of
+    failing the request (the batch returns to `fallback`, so the user can try again)."""
+    try:
+        task.delay(batch_id)
+    except Exception:  # any broker error: the page must explain, not crash
+        logger.exception("import batch %s: could not queue %s", batch_id, task.name)
+        _set(
+            batch_id,
+            status=fallback,
+            message=_("The background worker could not be reached. Try again in a moment."),
+        )
 
 
 def _set(batch_id: int, **fields) -> None:
@@ -257,7 +273,9 @@ def batch_request_commit(*, batch: ImportBatch, user) -> None:
         batch.save(update_fields=["status", "committed_by", "progress"])
         from .import_tasks import import_commit_task
 
-        import_commit_task.delay_on_commit(batch.pk)
+        transaction.on_commit(
+            lambda: _queue(import_commit_task, batch.pk, fallback=ImportStatus.READY)
+        )
 
 
 def batch_commit(*, batch_id: int) -> None:
@@ -395,7 +413,9 @@ def batch_request_undo(*, batch: ImportBatch, user) -> None:
         batch.save(update_fields=["status", "undone_by", "message"])
         from .import_tasks import import_undo_task
 
-        import_undo_task.delay_on_commit(batch.pk)
+        transaction.on_commit(
+            lambda: _queue(import_undo_task, batch.pk, fallback=ImportStatus.COMMITTED)
+        )
 
 
 def batch_undo(*, batch_id: int) -> None:

@@ -206,3 +206,15 @@ def test_data_quality_page_lists_problems_with_links(client_for, django_assert_m
     all_missing = client.get(reverse("customers:data_quality_check", args=["missing-email"]))
     assert all_missing.content.decode().count("Filler") == 30
     assert client.get(reverse("customers:data_quality_check", args=["nope"])).status_code == 404
+
+
+def test_a_broker_outage_is_explained_on_the_batch_not_a_500(client_for, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("customers.import_tasks.import_preview_task.delay", refuse)
+    response = upload(client_for(Role.MANAGER), b"name\nAnn\n")
+    assert response.status_code == 200
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportStatus.FAILED
+    assert "could not be reached" in response.content.decode()
