@@ -36,18 +36,22 @@ def _prepare(df: pd.DataFrame, vendor: str) -> pd.DataFrame:
     return out
 
 
-def bulk_insert(model, df: pd.DataFrame, *, history_user_id=None, history_reason="") -> int:
-    """Insert every row of `df` into the model's table; returns the row count.
+def bulk_insert(
+    model, df: pd.DataFrame, *, table: str | None = None, history_user_id=None, history_reason=""
+) -> int:
+    """Insert every row of `df` into the model's table (or `table`, a staging table shaped
+    like it); returns the row count.
 
     For an audited model (django-simple-history) the "created" history rows are written in
-    the same way, so bulk paths leave the same audit trail as single saves.
+    the same way, so bulk paths leave the same audit trail as single saves (not for staging
+    tables, whose rows are not yet the model's).
     """
     if df.empty:
         return 0
     history = getattr(model, "history", None)
-    if history is not None and hasattr(history, "model"):
+    if table is None and history is not None and hasattr(history, "model"):
         _insert_history(history.model, df, user_id=history_user_id, reason=history_reason)
-    table = model._meta.db_table
+    table = table or model._meta.db_table
     vendor = connection.vendor
     data = _prepare(df, vendor)
     cols = list(data.columns)

@@ -44,3 +44,7 @@ class CustomersConfig(AppConfig):
         from . import api
 
         api.register()  # REST API resources and webhook events
+
+        from .import_setup import ready as imports_ready
+
+        imports_ready()

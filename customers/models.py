@@ -316,3 +316,7 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_name} -> {self.kept_id}"
+
+
+# Import batches live in their own module (imported here so Django sees the models).
+from .import_models import ImportBatch, ImportRecord  # noqa: E402, F401

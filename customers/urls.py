@@ -29,3 +29,8 @@ urlpatterns = [
     path("<int:pk>/needs/new/", views.NeedCreateView.as_view(), name="need_create"),
     path("needs/<int:pk>/", views.NeedUpdateView.as_view(), name="need_update"),
 ]
+
+# Import, export and data quality (customers/import_urls.py).
+from .import_urls import urlpatterns as import_urlpatterns  # noqa: E402
+
+urlpatterns += import_urlpatterns

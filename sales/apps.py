@@ -87,3 +87,7 @@ class SalesConfig(AppConfig):
         from . import api
 
         api.register()  # REST API resources and webhook events
+
+        from .import_setup import ready as imports_ready
+
+        imports_ready()

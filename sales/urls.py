@@ -23,3 +23,8 @@ urlpatterns = [
     path("reports/", views.ReportsView.as_view(), name="report_index"),
     path("reports/<slug:key>.csv", views.ReportCsvView.as_view(), name="report_csv"),
 ]
+
+# Import and export of orders and products (sales/import_urls.py).
+from .import_urls import urlpatterns as import_urlpatterns  # noqa: E402
+
+urlpatterns += import_urlpatterns

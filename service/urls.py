@@ -30,3 +30,18 @@ urlpatterns = [
         name="cannedreply_delete",
     ),
 ]
+
+# CSV export of tickets.
+from crm.exporting import CsvExportView  # noqa: E402
+
+from . import exporting  # noqa: E402
+
+urlpatterns += [
+    path(
+        "tickets/export/",
+        CsvExportView.as_view(
+            filename="tickets", header=exporting.HEADER, rows=exporting.export_tickets
+        ),
+        name="ticket_export",
+    ),
+]
