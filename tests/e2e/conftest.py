@@ -150,3 +150,18 @@ def open_session(browser, live_server, request):
     for s in sessions:
         s.context.close()
     assert problems == [], "browser reported problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def browser_page(browser):
+    """A desktop page in the suite's shared Chromium; dialogs (confirmations) are accepted."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    yield page
+    context.close()
+    # While Playwright's loop runs, the test's queries use a connection of their own
+    # (asgiref locals follow the loop's context); close it, or the test DB cannot be dropped.
+    from django.db import connections
+
+    connections.close_all()

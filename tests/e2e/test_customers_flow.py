@@ -10,14 +10,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser_page(browser):
-    """A page in the suite's shared Chromium (tests/e2e/conftest.py launches it)."""
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
 def target():
     """The rows, written before Playwright starts its event loop in this thread: a database
     connection opened inside that loop belongs to another context and would outlive the test."""

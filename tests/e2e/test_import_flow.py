@@ -11,16 +11,6 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser_page(browser):
-    """A page in the suite's shared Chromium (tests/e2e/conftest.py launches it)."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # the undo confirmation
-    yield page
-    context.close()
-
-
 def test_manager_imports_previews_commits_and_undoes(live_server, browser_page, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     UserFactory(username="boss", role=Role.MANAGER, password="correct-horse-battery")

@@ -4,7 +4,6 @@ across the board to won, and finds the resulting order on the customer page."""
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 
 from crm.roles import Role
 from sales.models import Deal, Order
@@ -14,17 +13,6 @@ from tests.sales.factories import make_pipeline
 pytestmark = [
     pytest.mark.e2e,
 ]
-
-
-@pytest.fixture
-def browser_page(browser):
-    """A desktop page in the suite's shared Chromium (tests/e2e/conftest.py launches it)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield context.new_page()
-    context.close()
-    # While Playwright's loop runs, the test's queries use a connection of their own
-    # (asgiref locals follow the loop's context); close it, or the test DB cannot be dropped.
-    connections.close_all()
 
 
 def test_rep_creates_a_deal_drags_it_to_won_and_finds_the_order(live_server, browser_page, users):
