@@ -490,7 +490,7 @@ def _replace_scores(new: pd.DataFrame, own: list[str]) -> None:
             )
     cols = ", ".join(c for c in SCORE_SCHEMA)
     current = loaders.read_frame(
-        f"SELECT {cols} FROM {loaders._table(CustomerScore)}",  # noqa: SLF001
+        f"SELECT {cols} FROM {loaders._table(CustomerScore)}",  # noqa: SLF001  # nosec B608 - table and column names come from model metadata, quoted by the backend; values are parameters
         (),
         SCORE_SCHEMA,
     )

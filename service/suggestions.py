@@ -41,7 +41,7 @@ class Index:
 
     @staticmethod
     def loads(payload: bytes) -> Index:
-        return pickle.loads(payload)  # noqa: S301 - written by our own job only
+        return pickle.loads(payload)  # noqa: S301 - written by our own job only  # nosec B301 - the payload is written only by our own index job into our own database
 
 
 def build_index(documents: Sequence[Document]) -> Index | None:

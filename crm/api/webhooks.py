@@ -29,6 +29,7 @@ import json
 import logging
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections import defaultdict
@@ -162,6 +163,9 @@ def _claim(delivery_id: int, attempt: int) -> bool:
 
 def send(delivery: WebhookDelivery) -> tuple[int | None, str, str]:
     """POST the delivery; (response code or None, response text, error text)."""
+    # URLField also admits ftp://; webhooks are HTTP(S) only, never file: or custom schemes.
+    if urllib.parse.urlsplit(delivery.endpoint.url).scheme not in ("http", "https"):
+        return None, "", "only http and https URLs are delivered"
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = str(int(timezone.now().timestamp()))
     request = urllib.request.Request(  # noqa: S310 - admins register http(s) URLs only
@@ -178,7 +182,7 @@ def send(delivery: WebhookDelivery) -> tuple[int | None, str, str]:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as resp:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as resp:  # noqa: S310  # nosec B310 - the scheme is checked above: http and https only
             return resp.status, resp.read(2000).decode(errors="replace"), ""
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read(2000).decode(errors="replace"), f"HTTP {exc.code}"
