@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
@@ -35,12 +36,18 @@ class CustomerOrdering(django_filters.OrderingFilter):
         return qs.order_by(*order, "-id" if last.startswith("-") else "id")
 
 
-class CustomerFilter(django_filters.FilterSet):
-    """Search, kind, stage, owner, tag, city, country and created range.
+def _segments():
+    """The segments of the latest segmentation run. Looked up by label, not imported: the
+    analytics app sits above this one (its CustomerSegment is the `segment_membership`)."""
+    try:
+        segment = apps.get_model("analytics", "Segment")
+    except LookupError:
+        return Customer.objects.none()
+    return segment.objects.order_by("number")
 
-    A segment filter belongs here once analytics provides a Segment model (it does not yet):
-    a ModelChoiceFilter on the customer's segment relation, following `tag`.
-    """
+
+class CustomerFilter(django_filters.FilterSet):
+    """Search, kind, stage, owner, tag, segment, city, country and created range."""
 
     q = django_filters.CharFilter(
         method="search",
@@ -63,6 +70,12 @@ class CustomerFilter(django_filters.FilterSet):
     )
     tag = django_filters.ModelChoiceFilter(
         label=_("Tag"), field_name="tags", queryset=Tag.objects.all(), empty_label=_("Any tag")
+    )
+    segment = django_filters.ModelChoiceFilter(
+        label=_("Segment"),
+        field_name="segment_membership__segment",
+        queryset=lambda request: _segments(),
+        empty_label=_("Any segment"),
     )
     city = django_filters.CharFilter(label=_("City"), lookup_expr="iexact")
     country = django_filters.CharFilter(
