@@ -67,7 +67,9 @@ class Session:
         self.page.on("response", self._on_response)
 
     def _on_console(self, msg):
-        if msg.type == "error" and "status of 403" not in msg.text:
+        # "Failed to load resource: ... status of N" repeats a response that _on_response
+        # already judges (against the statuses a journey expects); other errors count here.
+        if msg.type == "error" and "the server responded with a status of" not in msg.text:
             self.errors.append(f"console: {msg.text}")
 
     def _on_request_failed(self, request):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from crm.roles import Role, sync_role_permissions
 from service import services
+from tests.e2e.conftest import VARIANTS
 from tests.factories import TicketFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -29,17 +30,9 @@ def _end_server_sessions():
             )
 
 
-def login(browser, base, username):
-    page = browser.new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("main button[type=submit]")
-    return page
-
-
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_agent_resolves_with_a_suggestion_and_the_rating_reaches_the_manager(
-    live_server, browser, settings
+    live_server, open_session, variant, settings
 ):
     settings.SITE_URL = live_server.url
     sync_role_permissions()  # an earlier transactional test may have flushed the groups
@@ -55,8 +48,11 @@ def test_agent_resolves_with_a_suggestion_and_the_rating_reaches_the_manager(
     services.suggestion_index_rebuild()
     new = TicketFactory(subject="蓝牙耳机连不上", problem="新买的耳机和手机配对失败。")
 
-    page = login(browser, live_server.url, "e2e_agent")
-    page.goto(f"{live_server.url}/service/tickets/?tab=unassigned")
+    agent_session = open_session(variant)
+    agent_session.log_in("e2e_agent", "correct-horse-battery")
+    page = agent_session.page
+    agent_session.goto("/service/tickets/?tab=unassigned")
+    agent_session.shot("queue")
     page.click(f"text=#{new.pk} 蓝牙耳机连不上")
     page.click("[data-testid=take-ticket]")
     suggestions = page.locator("[data-testid=suggestions]")
@@ -67,14 +63,16 @@ def test_agent_resolves_with_a_suggestion_and_the_rating_reaches_the_manager(
     assert "清除配对记录" in page.locator("[data-testid=conversation]").inner_text()
     suggestions.locator("[data-use-answer='#id_solution']").first.click()
     page.click("[data-testid=resolve-form] button[type=submit]")
-    assert "Resolved" in page.locator("[data-testid=ticket-meta]").inner_text()
+    page.wait_for_load_state()
+    agent_session.shot("ticket-resolved")
     new.refresh_from_db()
     assert new.status == "resolved"
     assert new.assignee == agent
 
     survey = next(m for m in mail.outbox if "/service/survey/" in m.body)
     link = re.search(r"https?://\S+/service/survey/\S+", survey.body).group(0)
-    customer = browser.new_page()
+    customer_session = open_session(variant)
+    customer = customer_session.page
     customer.goto(link)
     customer.click("label[for=id_csat_4]")
     customer.click("label[for=id_ces_6]")
@@ -82,11 +80,15 @@ def test_agent_resolves_with_a_suggestion_and_the_rating_reaches_the_manager(
     customer.fill("textarea", "很快就解决了")
     customer.click("main button[type=submit]")
     assert customer.locator("[data-testid=survey-thanks]").is_visible()
-    customer.goto(link)
-    assert "no longer valid" in customer.inner_text("main")
+    customer_session.shot("survey-thanks")
+    path = link.removeprefix(live_server.url)
+    customer_session.expect_status(path, 410)
+    assert customer.goto(link).status == 410  # works once
 
-    manager = login(browser, live_server.url, "e2e_manager")
-    manager.goto(f"{live_server.url}/service/satisfaction/")
-    kpis = manager.locator("[data-testid=satisfaction-kpis]").inner_text()
+    manager_session = open_session(variant)
+    manager_session.log_in("e2e_manager", "correct-horse-battery")
+    manager_session.goto("/service/satisfaction/")
+    kpis = manager_session.page.locator("[data-testid=satisfaction-kpis]").inner_text()
     assert "1" in kpis and "100.0%" in kpis
-    assert "e2e_agent" in manager.locator("[data-testid=per-agent]").inner_text()
+    assert "e2e_agent" in manager_session.page.locator("[data-testid=per-agent]").inner_text()
+    manager_session.shot("satisfaction")
