@@ -29,6 +29,7 @@ import csv
 import io
 import re
 import uuid
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -861,7 +862,7 @@ class Plan:
         return rows.to_csv(index=False, lineterminator="\r\n")
 
 
-class Importer:
+class Importer(ABC):
     """Base of the per-kind importers: columns, required header, `plan` and `write`.
 
     Subclasses set `kind`, `label`, `columns`, `required` and implement `plan(parsed, *,
@@ -879,14 +880,17 @@ class Importer:
     def read(self, source: bytes | str | Path, limits: Limits | None = None) -> ParsedFile:
         return read_csv(source, columns=self.columns, required=self.required, limits=limits)
 
+    @abstractmethod
     def plan(self, parsed: ParsedFile, *, user) -> Plan:
-        raise NotImplementedError
+        """What committing would do: rows to create and update, rejects, cleaning notes."""
 
+    @abstractmethod
     def write(self, plan: Plan, *, user, batch_id: int) -> list[tuple[str, int, Any]]:
-        raise NotImplementedError
+        """Write a plan; returns the undo records (model label, id, previous values)."""
 
+    @abstractmethod
     def undo(self, records: pd.DataFrame) -> None:
-        raise NotImplementedError
+        """Restore what a batch's undo records describe."""
 
     def start_plan(self, parsed: ParsedFile) -> tuple[pd.DataFrame, Rejects, Counter, Cleaner]:
         notes: Counter = Counter()
