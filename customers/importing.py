@@ -425,28 +425,7 @@ class CustomerImporter(Importer):
         return out
 
     def _creates(self, rows: pd.DataFrame) -> pd.DataFrame:
-        out = rows[
-            [
-                "external_id",
-                "name",
-                "kind",
-                "email",
-                "phone",
-                "street",
-                "city",
-                "region",
-                "postal_code",
-                "country",
-                "birth_date",
-                "gender",
-                "annual_income",
-                "education",
-                "organisation_id",
-                "owner_id",
-                "lifecycle_stage",
-                "tags",
-            ]
-        ].copy()
+        out = rows[[*COMPARED, "tags"]].copy()
         out["kind"] = out["kind"].where(out["kind"] != "", CustomerKind.PERSON)
         out["lifecycle_stage"] = out["lifecycle_stage"].where(
             out["lifecycle_stage"] != "", LifecycleStage.LEAD
