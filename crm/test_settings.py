@@ -1,5 +1,6 @@
 """Small overrides for the test suite; everything else comes from crm.settings."""
 
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 from .settings import *  # noqa: F403
@@ -20,10 +21,17 @@ LANGUAGE_CODE = "en"
 OTP_REQUIRED_ROLES = []  # enforced in the tests of two-factor itself
 
 if REDIS_URL:
-    # The cache is flushed before every test: keep it in a database of its own (15) so the
+    # The cache is flushed before every test: keep it in a database of its own (15 unless
+    # TEST_CACHE_REDIS_DB says otherwise, so parallel checkouts do not flush each other) so the
     # flush never touches the broker's queues.
     parts = urlsplit(REDIS_URL)
-    CACHES = {"default": {**CACHES["default"], "LOCATION": urlunsplit(parts._replace(path="/15"))}}
+    cache_db = os.environ.get("TEST_CACHE_REDIS_DB", "15")
+    CACHES = {
+        "default": {
+            **CACHES["default"],
+            "LOCATION": urlunsplit(parts._replace(path=f"/{cache_db}")),
+        }
+    }
 
 # Serve static files from the finders (no collectstatic before tests).
 WHITENOISE_AUTOREFRESH = True
