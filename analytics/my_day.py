@@ -46,7 +46,7 @@ def rep_day(*, user, now: datetime | None = None) -> dict:
     overdue = list(
         overdue_qs.select_related("customer", "deal").order_by("due_at", "id")[:LIST_ROWS]
     )
-    overdue_count = overdue_qs.count() if len(overdue) == LIST_ROWS else len(overdue)
+    overdue_count = overdue_qs.count()
     recs = list(
         Recommendation.objects.filter(customer__owner=user, rank=1)
         .select_related("customer", "product")
