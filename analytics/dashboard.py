@@ -337,6 +337,7 @@ class Chart:
     selected: str
     filter_label: str = ""
     extra: dict = field(default_factory=dict)
+    empty_message: str = ""
 
 
 def _f(value) -> float | None:
@@ -731,6 +732,8 @@ def ticket_rows(period: str, now: datetime | None = None) -> list[dict]:
 
 def tickets_chart(period: str) -> Chart:
     rows = ticket_rows(period)
+    if not any(r["tickets"] for r in rows):
+        rows = []
     return Chart(
         key="tickets",
         title=str(_("Tickets by category")),
@@ -752,6 +755,7 @@ def tickets_chart(period: str) -> Chart:
         choices=[(k, str(v)) for k, v in PERIOD_LABELS.items()],
         selected=period,
         filter_label=str(_("Period")),
+        empty_message=str(_("No ticket was opened in this period.")),
     )
 
 

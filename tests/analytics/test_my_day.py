@@ -47,11 +47,17 @@ def _rep_world(rep, tag: str, n: int = 1):
             churn_drivers=[{"feature": "recency_days", "value": 120.0, "effect": 0.3}],
             predicted_value_12m=Decimal("500.00"),
         )
-        bought, offered = ProductFactory(name=f"{tag} bought {i}"), ProductFactory(
-            name=f"{tag} offer {i}"
+        bought, offered = (
+            ProductFactory(name=f"{tag} bought {i}"),
+            ProductFactory(name=f"{tag} offer {i}"),
         )
         Recommendation.objects.create(
-            customer=customer, product=offered, rank=1, confidence=0.6, lift=2.5, because=[bought.pk]
+            customer=customer,
+            product=offered,
+            rank=1,
+            confidence=0.6,
+            lift=2.5,
+            because=[bought.pk],
         )
     return pipeline
 
