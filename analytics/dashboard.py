@@ -762,8 +762,8 @@ def tickets_chart(period: str) -> Chart:
 # Every chart: its builder, its filter's choices and default.
 CHARTS: dict[str, tuple[Callable[[str], Chart], dict, str]] = {
     "revenue": (revenue_chart, REVENUE_CHOICES, "24"),
-    "segments": (segments_chart, RECENCY_CHOICES, "all"),
     "churn": (churn_chart, RECENCY_CHOICES, "all"),
+    "segments": (segments_chart, RECENCY_CHOICES, "all"),
     "rules": (rules_chart, RULE_CHOICES, "10"),
     "satisfaction": (satisfaction_chart, MONTH_CHOICES, "12"),
     "tickets": (tickets_chart, PERIOD_LABELS, "90"),

@@ -47,7 +47,20 @@
     const valueAxis = horizontal ? "x" : "y";
     const scales = { [valueAxis]: { beginAtZero: spec.type !== "line" } };
     if (spec.money) scales[valueAxis].ticks = { callback: (v) => money.format(v) };
-    if (horizontal) scales.y = { ticks: { autoSkip: false, font: { size: 10 } } };
+    if (horizontal) {
+      // Long labels (rules "A + B → C") are shortened on the axis; the tooltip has them whole.
+      const room = canvas.parentElement.clientWidth < 500 ? 16 : 42;
+      scales.y = {
+        ticks: {
+          autoSkip: false,
+          font: { size: 10 },
+          callback(value) {
+            const label = String(this.getLabelForValue(value));
+            return label.length > room ? `${label.slice(0, room - 1)}…` : label;
+          },
+        },
+      };
+    }
     new window.Chart(canvas, {
       type: spec.type,
       data: { labels: spec.labels, datasets: spec.datasets.map((d) => dataset(d, spec.type)) },
