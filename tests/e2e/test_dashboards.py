@@ -13,6 +13,7 @@ from analytics.choices import JobKind, JobStatus
 from analytics.demo.seed import seed_demo
 from analytics.models import JobRun
 from tests.e2e.conftest import VARIANTS
+from tests.e2e.test_manager_journey import celery_worker  # noqa: F401 - a real worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,3 +100,27 @@ def test_manager_reads_the_dashboard_and_a_rep_their_day(open_session, variant, 
     rep.shot("rep-my-day")
     rep.expect_status("/analytics/", 403)
     assert rep.goto("/analytics/").status == 403
+
+
+def test_manager_watches_a_job_run_from_its_panel_to_the_end(
+    open_session, demo_with_results, celery_worker
+):
+    """With a real worker: "Run now" puts a live progress bar in the panel, which polls until
+    the run ends and then redraws the panel with the new run's figures."""
+    s = open_session(VARIANTS[0].values[0])
+    page = s.page
+    s.log_in("manager", settings.DEMO_PASSWORD)
+    s.goto("/analytics/")
+    panel = page.locator("[data-testid=panel-segments]")
+    page.locator("[data-testid=run-segments]").click()
+    bar = panel.locator("[data-testid=run-progress]")
+    expect(bar).to_be_visible()
+    assert bar.get_attribute("data-status") in ("queued", "running", "succeeded")
+    expect(panel.locator("[data-testid=run-segments]")).to_have_count(0)
+    s.shot("job-running")
+    # The bar goes; the panel is drawn again from the new results, ready for another run.
+    expect(panel.locator("[data-testid=run-segments]")).to_be_visible(timeout=90_000)
+    expect(panel.locator("canvas[data-drawn]")).to_have_count(1)
+    run = JobRun.objects.filter(kind="segmentation").order_by("-pk").first()
+    assert run.status == "succeeded" and run.started_by.username == "manager"
+    s.shot("job-finished")
