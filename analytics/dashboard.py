@@ -456,6 +456,24 @@ def segments_chart(recency: str) -> Chart:
         name = str(names.get(r["name"], r["name"]))
         r["segment"] = f"{name} {r['variant']}" if r["variant"] else name
     present = [k for k in PROFILE_KEYS if any(r.get(k) is not None for r in rows)]
+    # Profiles side by side: each feature's median as a share of the highest segment's, so
+    # days, counts and money fit one radar (the table has the medians themselves).
+    peaks = {k: max((abs(r[k]) for r in rows if r.get(k) is not None), default=0) for k in present}
+    profile = {
+        "type": "radar",
+        "labels": [str(FEATURE_LABELS[k]) for k in present],
+        "datasets": [
+            _dataset(
+                r["segment"],
+                [
+                    round(100 * r[k] / peaks[k]) if r.get(k) is not None and peaks[k] else 0
+                    for k in present
+                ],
+                color=i,
+            )
+            for i, r in enumerate(rows)
+        ],
+    }
     return Chart(
         key="segments",
         title=str(_("Segments")),
@@ -471,6 +489,7 @@ def segments_chart(recency: str) -> Chart:
         choices=[(k, str(v)) for k, v in RECENCY_CHOICES.items()],
         selected=recency,
         filter_label=str(_("Customers")),
+        extra={"profile": profile} if rows and present else {},
     )
 
 

@@ -52,6 +52,7 @@ def _panel(request, chart: dashboard.Chart, runs: dict) -> dict:
     return {
         "chart": chart,
         "spec_id": f"chart-{chart.key}",
+        "profile_id": f"chart-{chart.key}-profile",
         "latest": latest,
         "ok": ok,
         "rows_read": dashboard.rows_read(ok),

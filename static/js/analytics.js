@@ -22,6 +22,10 @@
       out.backgroundColor = type === "line" ? color : alpha(color, 0.75);
       out.borderColor = color;
     }
+    if (type === "radar") {
+      out.backgroundColor = alpha(color, 0.15);
+      out.pointRadius = 2;
+    }
     if (type === "line") {
       out.pointRadius = 2;
       out.borderWidth = 2;
@@ -45,7 +49,8 @@
     canvas.dataset.drawn = "1";
     const horizontal = Boolean(spec.horizontal);
     const valueAxis = horizontal ? "x" : "y";
-    const scales = { [valueAxis]: { beginAtZero: spec.type !== "line" } };
+    let scales = { [valueAxis]: { beginAtZero: spec.type !== "line" } };
+    if (spec.type === "radar") scales = { r: { beginAtZero: true, suggestedMax: 100 } };
     if (spec.money) scales[valueAxis].ticks = { callback: (v) => money.format(v) };
     if (horizontal) {
       // Long labels (rules "A + B → C") are shortened on the axis; the tooltip has them whole.

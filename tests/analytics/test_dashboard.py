@@ -430,7 +430,9 @@ def _scores(n, owner=None, recency_step=10):
 
 def test_segment_filter_counts_customers_who_ordered_recently(client_for):
     run = _ok_run(JobKind.SEGMENTATION)
-    segment = Segment.objects.create(run=run, number=1, name="mid_regular", size=30, profile={})
+    segment = Segment.objects.create(
+        run=run, number=1, name="mid_regular", size=30, profile={"frequency": 5, "monetary": 80}
+    )
     customers = _scores(30)
     CustomerSegment.objects.bulk_create(
         [CustomerSegment(customer=c, segment=segment) for c in customers]
@@ -441,6 +443,7 @@ def test_segment_filter_counts_customers_who_ordered_recently(client_for):
     html = client.get(reverse("analytics:dashboard_panel", args=["segments"]) + "?f=3")
     assert f">{recent}<" in html.content.decode()
     assert 'value="3" selected' in html.content.decode()
+    assert 'id="chart-segments-profile"' in html.content.decode()  # the profiles radar
     # An unknown filter value is the default, not an error.
     fallback = client.get(reverse("analytics:dashboard_panel", args=["segments"]) + "?f=zz")
     assert fallback.status_code == 200 and 'value="all" selected' in fallback.content.decode()
