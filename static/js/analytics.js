@@ -50,7 +50,9 @@
     const horizontal = Boolean(spec.horizontal);
     const valueAxis = horizontal ? "x" : "y";
     let scales = { [valueAxis]: { beginAtZero: spec.type !== "line" } };
-    if (spec.type === "radar") scales = { r: { beginAtZero: true, suggestedMax: 100 } };
+    if (spec.type === "radar") {
+      scales = { r: { beginAtZero: true, suggestedMax: 100, ticks: { display: false } } };
+    }
     if (spec.money) scales[valueAxis].ticks = { callback: (v) => money.format(v) };
     if (horizontal) {
       // Long labels (rules "A + B → C") are shortened on the axis; the tooltip has them whole.
