@@ -2,9 +2,10 @@
 result tables the jobs write.
 
 Pages never run pandas: every figure is one aggregate query or one read of a result table.
-Chart rows that only change when a job runs are cached under a "results version" that
-`results_changed()` moves on when a job finishes, so a dashboard view after the first costs
-no query for them. Rows are plain data (codes, numbers, names); labels are translated when a
+Chart rows that only change when a job runs are cached under a "results version": the ids of
+each job's newest successful run, which the page reads anyway to show the jobs' state. A job
+that finishes makes a new version, in every process (web and worker need not share a cache),
+so a dashboard view after the first costs no query for the charts. Rows are plain data (codes, numbers, names); labels are translated when a
 page is drawn, so one cached copy serves every language.
 
 KPI definitions (the period is the last N days up to now; "before" is the N days before it):
@@ -25,7 +26,6 @@ KPI definitions (the period is the last N days up to now; "before" is the N days
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,8 +58,7 @@ CENT = Decimal("0.01")
 # A customer counts as "at risk" from this churn probability on (the churn job's threshold).
 AT_RISK = 0.5
 AT_RISK_ROWS = 15
-CACHE_SECONDS = 24 * 3600  # a safety net: results_changed() is what renews the figures
-VERSION_KEY = "analytics:results-version"
+CACHE_SECONDS = 24 * 3600  # old versions expire; a new version is a new key at once
 
 PERIODS = {"30": 30, "90": 90, "365": 365}
 PERIOD_LABELS = {
@@ -73,21 +72,15 @@ DEFAULT_PERIOD = "30"
 # --- cache of job results ------------------------------------------------------------------
 
 
-def results_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        cache.set(VERSION_KEY, version, None)
-    return version
+def results_version(runs: dict | None = None) -> str:
+    """The newest successful run of each job kind: it changes exactly when a job's results
+    do (one run of a kind at a time, so a kind's newest success has its highest id)."""
+    runs = runs if runs is not None else panel_runs()
+    return "-".join(str(runs[k]["ok"].pk if runs[k]["ok"] else 0) for k in JobKind)
 
 
-def results_changed() -> None:
-    """Called when a job finishes: every cached chart of job results is read again."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-
-
-def _cached(name: str, compute: Callable[[], list[dict]]) -> list[dict]:
-    key = f"analytics:dash:{results_version()}:{name}"
+def _cached(name: str, compute: Callable[[], list[dict]], version: str | None) -> list[dict]:
+    key = f"analytics:dash:{version or results_version()}:{name}"
     rows = cache.get(key)
     if rows is None:
         rows = compute()
@@ -354,7 +347,7 @@ def _dataset(label, data, **style) -> dict:
 REVENUE_CHOICES = {"12": _("12 months of history"), "24": _("24 months"), "all": _("All")}
 
 
-def revenue_rows(months: str) -> list[dict]:
+def revenue_rows(months: str, version: str | None = None) -> list[dict]:
     def compute():
         qs = Forecast.objects.filter(granularity="month").order_by("period_start")
         rows = list(
@@ -368,13 +361,13 @@ def revenue_rows(months: str) -> list[dict]:
             rows = [r for r in rows if r["row_kind"] == "future" or r["period_start"] in keep]
         return [{**r, "period_start": r["period_start"].strftime("%Y-%m")} for r in rows]
 
-    return _cached(f"revenue:{months}", compute)
+    return _cached(f"revenue:{months}", compute, version)
 
 
-def revenue_chart(months: str) -> Chart:
+def revenue_chart(months: str, version: str | None = None) -> Chart:
     from .choices import ForecastRowKind
 
-    rows = revenue_rows(months)
+    rows = revenue_rows(months, version)
     kinds = dict(ForecastRowKind.choices)
     for r in rows:
         r["kind_label"] = str(kinds.get(r["row_kind"], r["row_kind"]))
@@ -423,7 +416,7 @@ RECENCY_CHOICES = {
 PROFILE_KEYS = ["recency_days", "frequency", "monetary", "tenure_days", "age", "income", "tickets"]
 
 
-def segment_rows(recency: str) -> list[dict]:
+def segment_rows(recency: str, version: str | None = None) -> list[dict]:
     def compute():
         segments = list(Segment.objects.order_by("number"))
         if recency != "all":
@@ -446,11 +439,11 @@ def segment_rows(recency: str) -> list[dict]:
             for s in segments
         ]
 
-    return _cached(f"segments:{recency}", compute)
+    return _cached(f"segments:{recency}", compute, version)
 
 
-def segments_chart(recency: str) -> Chart:
-    rows = segment_rows(recency)
+def segments_chart(recency: str, version: str | None = None) -> Chart:
+    rows = segment_rows(recency, version)
     names = dict(SegmentName.choices)
     for r in rows:
         name = str(names.get(r["name"], r["name"]))
@@ -506,7 +499,7 @@ def _score_filter(recency: str) -> Q:
     return q
 
 
-def churn_rows(recency: str) -> list[dict]:
+def churn_rows(recency: str, version: str | None = None) -> list[dict]:
     def compute():
         edges = [i / BANDS for i in range(BANDS + 1)]
         bands = {
@@ -533,7 +526,7 @@ def churn_rows(recency: str) -> list[dict]:
             for i in range(BANDS)
         ]
 
-    return _cached(f"churn:{recency}", compute)
+    return _cached(f"churn:{recency}", compute, version)
 
 
 def at_risk_customers(*, recency: str = "all", owner=None, limit: int = AT_RISK_ROWS):
@@ -574,8 +567,8 @@ def _at_risk_row(score: CustomerScore) -> dict:
     }
 
 
-def churn_chart(recency: str) -> Chart:
-    rows = churn_rows(recency)
+def churn_chart(recency: str, version: str | None = None) -> Chart:
+    rows = churn_rows(recency, version)
     return Chart(
         key="churn",
         title=str(_("Churn risk")),
@@ -616,7 +609,7 @@ AT_RISK_COLUMNS = [
 RULE_CHOICES = {"10": _("Top 10"), "25": _("Top 25"), "50": _("Top 50")}
 
 
-def rule_rows(top: str) -> list[dict]:
+def rule_rows(top: str, version: str | None = None) -> list[dict]:
     def compute():
         rules = list(AssociationRule.objects.order_by("-lift", "-confidence", "id")[: int(top)])
         ids = {pid for r in rules for pid in (*r.antecedents, *r.consequents)}
@@ -637,11 +630,11 @@ def rule_rows(top: str) -> list[dict]:
             for r in rules
         ]
 
-    return _cached(f"rules:{top}", compute)
+    return _cached(f"rules:{top}", compute, version)
 
 
-def rules_chart(top: str) -> Chart:
-    rows = rule_rows(top)
+def rules_chart(top: str, version: str | None = None) -> Chart:
+    rows = rule_rows(top, version)
     return Chart(
         key="rules",
         title=str(_("Top cross-sell rules")),
@@ -672,7 +665,7 @@ def rules_chart(top: str) -> Chart:
 MONTH_CHOICES = {"6": _("6 months"), "12": _("12 months"), "24": _("24 months"), "all": _("All")}
 
 
-def satisfaction_rows(months: str) -> list[dict]:
+def satisfaction_rows(months: str, version: str | None = None) -> list[dict]:
     def compute():
         qs = SatisfactionPeriod.objects.order_by("-month")
         if months != "all":
@@ -693,11 +686,11 @@ def satisfaction_rows(months: str) -> list[dict]:
             for r in rows
         ]
 
-    return _cached(f"satisfaction:{months}", compute)
+    return _cached(f"satisfaction:{months}", compute, version)
 
 
-def satisfaction_chart(months: str) -> Chart:
-    rows = satisfaction_rows(months)
+def satisfaction_chart(months: str, version: str | None = None) -> Chart:
+    rows = satisfaction_rows(months, version)
     return Chart(
         key="satisfaction",
         title=str(_("Satisfaction over time")),
@@ -749,7 +742,8 @@ def ticket_rows(period: str, now: datetime | None = None) -> list[dict]:
     return rows
 
 
-def tickets_chart(period: str) -> Chart:
+def tickets_chart(period: str, version: str | None = None) -> Chart:
+    """Live figures: `version` is not used (no job behind them)."""
     rows = ticket_rows(period)
     if not any(r["tickets"] for r in rows):
         rows = []
@@ -779,7 +773,7 @@ def tickets_chart(period: str) -> Chart:
 
 
 # Every chart: its builder, its filter's choices and default.
-CHARTS: dict[str, tuple[Callable[[str], Chart], dict, str]] = {
+CHARTS: dict[str, tuple[Callable[..., Chart], dict, str]] = {
     "revenue": (revenue_chart, REVENUE_CHOICES, "24"),
     "churn": (churn_chart, RECENCY_CHOICES, "all"),
     "segments": (segments_chart, RECENCY_CHOICES, "all"),
@@ -789,7 +783,7 @@ CHARTS: dict[str, tuple[Callable[[str], Chart], dict, str]] = {
 }
 
 
-def build_chart(key: str, value: str | None) -> Chart:
+def build_chart(key: str, value: str | None, version: str | None = None) -> Chart:
     """The chart `key` with its filter set to `value` (the default when unknown)."""
     builder, choices, default = CHARTS[key]
-    return builder(value if value in choices else default)
+    return builder(value if value in choices else default, version)

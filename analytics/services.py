@@ -211,10 +211,6 @@ def execute_job_run(*, job_run_id: int) -> JobRun:
     if fields["status"] == JobStatus.SUCCEEDED:
         fields["metrics"] = {**fields["metrics"], "duration_seconds": duration}
     JobRun.objects.filter(pk=run.pk).update(**fields)
-    if fields["status"] == JobStatus.SUCCEEDED:
-        from .dashboard import results_changed
-
-        results_changed()  # the dashboards' cached charts are read again
     run.refresh_from_db()
     return run
 

@@ -33,12 +33,13 @@ class DashboardView(CapabilityRequiredMixin, ReplicaReadMixin, TemplateView):
         if period not in dashboard.PERIODS:
             period = dashboard.DEFAULT_PERIOD
         runs = dashboard.panel_runs()
+        version = dashboard.results_version(runs)
         ctx.update(
             period=period,
             periods=[(k, str(v)) for k, v in dashboard.PERIOD_LABELS.items()],
             kpis=dashboard.kpis(days=dashboard.PERIODS[period]),
             panels=[
-                _panel(self.request, dashboard.build_chart(key, None), runs)
+                _panel(self.request, dashboard.build_chart(key, None, version), runs)
                 for key in dashboard.CHARTS
             ],
         )
@@ -71,8 +72,9 @@ class DashboardChartView(CapabilityRequiredMixin, ReplicaReadMixin, View):
     def get(self, request, key):
         if key not in dashboard.CHARTS:
             raise Http404
-        chart = dashboard.build_chart(key, request.GET.get("f"))
-        panel = _panel(request, chart, dashboard.panel_runs())
+        runs = dashboard.panel_runs()
+        chart = dashboard.build_chart(key, request.GET.get("f"), dashboard.results_version(runs))
+        panel = _panel(request, chart, runs)
         return render(request, "analytics/partials/dashboard_panel.html", {"panel": panel})
 
 
