@@ -15,6 +15,9 @@ class AnalyticsConfig(AppConfig):
         managers = frozenset({Role.MANAGER, Role.ADMIN})
         register_nav(NavEntry(_("Analytics"), "analytics:index", "bar-chart-line", managers, 60))
         register_nav(NavEntry(_("Jobs"), "analytics:jobrun_list", "cpu", managers, 61))
+        # Reps and agents start from their own day; managers reach it from the dashboard.
+        workers = frozenset({Role.SALES_REP, Role.SUPPORT_AGENT})
+        register_nav(NavEntry(_("My day"), "analytics:my_day", "sunrise", workers, 5))
         register_customer_panel(
             CustomerPanel(
                 key="analytics_insights",
