@@ -42,6 +42,11 @@ class RolePermission(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         if roles.role_of(request.user) is None:
             return False
+        capability = getattr(view, "required_capability", None)
+        if capability and not roles.may(request.user, capability):
+            # A whole resource the role has no business with (the analytics column of the
+            # role table): 403, as the pages answer.
+            return False
         if getattr(view, "action", "") is None:
             return True  # a method the view does not offer: DRF answers 405
         model = view.get_queryset().model
