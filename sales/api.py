@@ -439,7 +439,7 @@ class DealViewSet(ScopedModelViewSet):
     serializer_class = DealSerializer
     filterset_class = DealFilter
     ordering_fields = ["id", "created_at", "updated_at", "amount", "stage_entered_at"]
-    action_map = {"move": "move"}
+    role_actions = {"move": "move"}
 
     def optimize(self, qs):
         return qs.select_related("stage").prefetch_related("lines")

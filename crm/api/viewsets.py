@@ -66,7 +66,7 @@ class ScopedViewSetMixin:
     # Any path segment reaches the view, so a malformed id is a JSON 404 from DRF rather
     # than the site's HTML 404 page.
     lookup_value_regex = r"[^/]+"
-    action_map: dict[str, str] = {}
+    role_actions: dict[str, str] = {}
 
     def get_queryset(self):
         qs = roles.visible(self.request.user, super().get_queryset())
