@@ -65,7 +65,9 @@ def world(users):
         "proposal": pipeline.stages.get(name="Proposal"),
         "deal_own": make_deal(pipeline=pipeline, owner=users[REP], customer=own),
         "deal_other": make_deal(pipeline=pipeline, owner=users[PEER], customer=other),
-        "task_own": Task.objects.create(title="Call", due_at=due, assignee=users[REP], customer=own),
+        "task_own": Task.objects.create(
+            title="Call", due_at=due, assignee=users[REP], customer=own
+        ),
         "task_other": Task.objects.create(
             title="Call", due_at=due, assignee=users[PEER], customer=other
         ),
@@ -443,6 +445,4 @@ def test_a_reps_lists_hold_only_their_own_rows(api_for, world, resource, own, ot
 
 def test_a_reps_score_list_holds_only_their_customers(api_for, world):
     rows = api_for(REP).get("/api/v1/scores/").json()["results"]
-    assert [(r["customer"], r["segment"]) for r in rows] == [
-        (world["own"].pk, world["segment"].pk)
-    ]
+    assert [(r["customer"], r["segment"]) for r in rows] == [(world["own"].pk, world["segment"].pk)]
