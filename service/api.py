@@ -8,6 +8,7 @@ from datetime import timedelta
 import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models.signals import post_init, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -107,28 +108,62 @@ class TicketSerializer(StrictModelSerializer):
             )
         return attrs
 
-    def _stamp(self, instance) -> None:
-        now = timezone.now()
-        if instance.status == TicketStatus.RESOLVED and instance.resolved_at is None:
-            instance.resolved_at = now
-        if instance.status == TicketStatus.CLOSED and instance.closed_at is None:
-            instance.closed_at = now
-        if instance.status == TicketStatus.REOPENED:
-            instance.resolved_at = None
-            instance.closed_at = None
-
     def create(self, validated_data):
-        instance = Ticket(**validated_data)
-        self._stamp(instance)
-        instance.save()
-        return instance
+        user = self._user()
+        status = validated_data.pop("status", None)
+        solution = validated_data.pop("solution", "")
+        defaults = {
+            name: Ticket._meta.get_field(name).default
+            for name in ("category", "priority", "channel")
+        }
+        try:
+            with transaction.atomic():
+                ticket = services.ticket_create(
+                    user=user,
+                    customer=validated_data["customer"],
+                    subject=validated_data["subject"],
+                    problem=validated_data["problem"],
+                    category=validated_data.get("category", defaults["category"]),
+                    priority=validated_data.get("priority", defaults["priority"]),
+                    channel=validated_data.get("channel", defaults["channel"]),
+                    order=validated_data.get("order"),
+                    assignee=validated_data.get("assignee"),
+                )
+                self._apply_status(ticket, user, status, solution)
+        except DjangoValidationError as exc:
+            raise service_error(exc, "status") from exc
+        return ticket
 
     def update(self, instance, validated_data):
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        self._stamp(instance)
-        instance.save()
+        """Through the service desk's services, as on the ticket page: details (a new
+        priority recomputes the due times), the assignee, then the status change (recorded
+        in the ticket's history; resolving sends the satisfaction survey)."""
+        user = self._user()
+        status = validated_data.pop("status", None)
+        solution = validated_data.pop("solution", None)
+        try:
+            with transaction.atomic():
+                if "assignee" in validated_data:
+                    assignee = validated_data.pop("assignee")
+                    if assignee != instance.assignee:
+                        services.ticket_assign(ticket=instance, assignee=assignee, user=user)
+                if solution is not None and status != TicketStatus.RESOLVED:
+                    validated_data["solution"] = solution
+                if validated_data:
+                    services.ticket_update(ticket=instance, user=user, **validated_data)
+                self._apply_status(instance, user, status, solution or instance.solution)
+        except DjangoValidationError as exc:
+            raise service_error(exc, "status") from exc
         return instance
+
+    @staticmethod
+    def _apply_status(ticket, user, status, solution) -> None:
+        if not status or status == ticket.status:
+            return
+        if status == TicketStatus.RESOLVED:
+            services.ticket_resolve(ticket=ticket, user=user, solution=solution)
+        else:
+            services.ticket_set_status(ticket=ticket, status=status, user=user)
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -321,7 +356,8 @@ def register() -> None:
         ("ticket.resolved", gettext_lazy("Ticket resolved")),
     ):
         register_event(WebhookEvent(name, label, "service.ticket", _serialize_tickets))
-    # post_save (service/services.py does not exist yet); post_init remembers the status the
-    # row was loaded with, so "resolved" fires on the change only, without an extra query.
+    # post_save, so tickets written by the pages, the API and the services all announce
+    # themselves; post_init remembers the status the row was loaded with, so "resolved"
+    # fires on the change only, without an extra query.
     post_init.connect(_remember_status, sender=Ticket, dispatch_uid="api.ticket_status")
     post_save.connect(_ticket_saved, sender=Ticket, dispatch_uid="api.ticket_saved")
