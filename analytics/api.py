@@ -23,6 +23,7 @@ from crm.api.registry import register_viewset
 from crm.api.viewsets import ScopedReadOnlyViewSet
 
 from .choices import SegmentName
+from .labels import SENSITIVE_FEATURES
 from .models import (
     AssociationRule,
     CustomerScore,
@@ -31,10 +32,6 @@ from .models import (
     SatisfactionPeriod,
     Segment,
 )
-
-# Churn-model features that are a customer's sensitive fields (DESIGN.md): their values
-# are shown to managers and admins only.
-SENSITIVE_FEATURES = frozenset({"age", "income"})
 
 _DRIVERS_SCHEMA = {
     "type": "array",

@@ -52,3 +52,13 @@ def test_score_list_runs_a_constant_number_of_queries(api_for, django_assert_max
     with django_assert_max_num_queries(6):
         response = client.get("/api/v1/scores/", {"page_size": 30})
     assert len(response.json()["results"]) == 30
+
+
+def test_the_customer_pages_churn_drivers_hide_income_from_reps(client_for, users):
+    customer = CustomerFactory(owner=users[Role.SALES_REP])
+    CustomerScore.objects.create(customer=customer, churn_probability=0.8, churn_drivers=DRIVERS)
+    rep_page = client_for(Role.SALES_REP).get(f"/customers/{customer.pk}/").content.decode()
+    assert "Days since last order: 120" in rep_page
+    assert "85000" not in rep_page and "Annual income" in rep_page
+    manager_page = client_for(Role.MANAGER).get(f"/customers/{customer.pk}/").content.decode()
+    assert "Annual income: 85000" in manager_page
