@@ -8,9 +8,27 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.registry import CustomerPanel, NavEntry, register_customer_panel, register_nav
-        from crm.roles import Role
+        from crm.roles import Role, register_policy
 
-        from . import panels
+        from . import api, panels
+        from .models import (
+            AssociationRule,
+            ChurnRate,
+            CustomerScore,
+            CustomerSegment,
+            Forecast,
+            Recommendation,
+            SatisfactionPeriod,
+            Segment,
+        )
+        from .policies import CustomerResultPolicy, ManagerResultPolicy, ServiceFiguresPolicy
+
+        register_policy(CustomerScore, CustomerResultPolicy())
+        register_policy(Recommendation, CustomerResultPolicy())
+        register_policy(CustomerSegment, CustomerResultPolicy())
+        for model in (Segment, AssociationRule, Forecast, ChurnRate):
+            register_policy(model, ManagerResultPolicy())
+        register_policy(SatisfactionPeriod, ServiceFiguresPolicy())
 
         managers = frozenset({Role.MANAGER, Role.ADMIN})
         register_nav(NavEntry(_("Analytics"), "analytics:index", "bar-chart-line", managers, 60))
@@ -36,3 +54,4 @@ class AnalyticsConfig(AppConfig):
                 order=55,
             )
         )
+        api.register()  # read-only REST API of the results

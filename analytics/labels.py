@@ -2,6 +2,10 @@
 
 from django.utils.translation import gettext_lazy as _
 
+# Churn-model features that are a customer's sensitive fields (DESIGN.md: birth date and
+# annual income): their values are shown to managers and admins only, in pages and API.
+SENSITIVE_FEATURES = frozenset({"age", "income"})
+
 FEATURE_LABELS = {
     "recency_days": _("Days since last order"),
     "frequency": _("Orders"),

@@ -6,7 +6,7 @@ from crm import roles
 from crm.roles import Role
 
 from . import selectors
-from .labels import FEATURE_LABELS
+from .labels import FEATURE_LABELS, SENSITIVE_FEATURES
 
 # Reps see their own customers' scores; managers and admins everyone's (DESIGN.md roles).
 PANEL_ROLES = frozenset({Role.SALES_REP, Role.MANAGER, Role.ADMIN})
@@ -43,12 +43,14 @@ def insights_context(request, customer) -> dict | None:
         return None
     score = data["score"]
     drivers = []
+    sensitive_ok = roles.may(request.user, "view_sensitive_fields")
     if score and score.churn_drivers:
         for d in score.churn_drivers:
+            hidden = d.get("feature") in SENSITIVE_FEATURES and not sensitive_ok
             drivers.append(
                 {
                     "label": FEATURE_LABELS.get(d.get("feature"), d.get("feature")),
-                    "value": _readable(d.get("value")),
+                    "value": None if hidden else _readable(d.get("value")),
                     "points": round(100 * float(d.get("effect") or 0)),
                 }
             )

@@ -78,7 +78,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "sales.orderline": ("view",),
         "service.ticket": ("view", "add", "change"),
         "service.ticketcomment": ("view", "add"),
-        "service.feedback": ("view",),
+        "service.feedback": ("view", "add"),
         "service.article": ("view", "add", "change"),
         "service.articlecategory": ("view", "add", "change"),
         "service.cannedreply": ("view", "add", "change", "delete"),

@@ -287,7 +287,8 @@ API_BULK_MAX_ROWS = 1000
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
     "DESCRIPTION": (
-        "Customers, interactions, products, orders, tickets and users of the CRM. "
+        "Customers, interactions, products, orders, deals, tasks, tickets with their "
+        "comments, feedback, users and the analytics results of the CRM. "
         "Every request is made as a user (an API token from /accounts/tokens/ as "
         "`Authorization: Bearer <token>`, or a browser session) and sees and changes exactly "
         "what that user may in the app. Lists use cursor pagination (`next`/`previous`)."
@@ -300,7 +301,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    # One name per choice set used by several fields.
+    "ENUM_NAME_OVERRIDES": {"SegmentNameEnum": "analytics.choices.SegmentName"},
 }
 # Outgoing webhooks: attempts per delivery, backoff (base doubling up to the cap), timeout.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)

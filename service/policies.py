@@ -47,10 +47,15 @@ class TicketChildPolicy(FullAccessForManagers):
 
 
 class FeedbackPolicy(TicketChildPolicy):
+    """Agents read all feedback and record feedback collected elsewhere (a survey tool);
+    reps read their own customers'; managers and admins everything."""
+
     customer_path = "customer__owner"
 
     def allows_for_staff(self, user, role, action, obj):
-        return action == "view" and role in (Role.SUPPORT_AGENT, Role.SALES_REP)
+        if role is Role.SUPPORT_AGENT:
+            return action in ("view", "add")
+        return action == "view" and role is Role.SALES_REP
 
 
 class ArticlePolicy(FullAccessForManagers):

@@ -511,6 +511,38 @@ def invitation_from_token(token: str, *, now: datetime | None = None) -> SurveyI
 
 
 @transaction.atomic
+def feedback_record(
+    *,
+    customer: Customer,
+    csat: int,
+    ces: int | None = None,
+    nps: int | None = None,
+    comment: str = "",
+    ticket: Ticket | None = None,
+    order=None,
+    submitted_at: datetime | None = None,
+) -> Feedback:
+    """Feedback collected elsewhere (an external survey tool, through the API). Like a
+    survey answer, it takes the agent and the category from its ticket."""
+    if ticket is not None and ticket.customer_id != customer.pk:
+        raise ValidationError({"ticket": _("This ticket belongs to another customer.")})
+    if order is not None and order.customer_id != customer.pk:
+        raise ValidationError({"order": _("This order belongs to another customer.")})
+    return Feedback.objects.create(
+        customer=customer,
+        ticket=ticket,
+        order=order,
+        agent_id=ticket.assignee_id if ticket else None,
+        category=ticket.category if ticket else "",
+        csat=csat,
+        ces=ces,
+        nps=nps,
+        comment=comment.strip(),
+        submitted_at=submitted_at or timezone.now(),
+    )
+
+
+@transaction.atomic
 def feedback_submit(
     *,
     invitation: SurveyInvitation,

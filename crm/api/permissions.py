@@ -11,7 +11,8 @@ from rest_framework import permissions
 
 from crm import roles
 
-# DRF action -> crm.roles action. Views may add their own in `action_map`.
+# DRF action -> crm.roles action. Views may add their own in `role_actions` (not
+# `action_map`: DRF sets that on every viewset instance to its HTTP method -> action map).
 DEFAULT_ACTIONS = {
     "list": "view",
     "retrieve": "view",
@@ -27,7 +28,7 @@ DEFAULT_ACTIONS = {
 
 def role_action(view) -> str:
     name = getattr(view, "action", None) or ""
-    mapping = {**DEFAULT_ACTIONS, **getattr(view, "action_map", {})}
+    mapping = {**DEFAULT_ACTIONS, **getattr(view, "role_actions", {})}
     if name in mapping:
         return mapping[name]
     if view.request.method in permissions.SAFE_METHODS:
@@ -41,6 +42,11 @@ class RolePermission(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         if roles.role_of(request.user) is None:
+            return False
+        capability = getattr(view, "required_capability", None)
+        if capability and not roles.may(request.user, capability):
+            # A whole resource the role has no business with (the analytics column of the
+            # role table): 403, as the pages answer.
             return False
         if getattr(view, "action", "") is None:
             return True  # a method the view does not offer: DRF answers 405

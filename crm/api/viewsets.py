@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.decorators import method_decorator
@@ -65,7 +66,7 @@ class ScopedViewSetMixin:
     # Any path segment reaches the view, so a malformed id is a JSON 404 from DRF rather
     # than the site's HTML 404 page.
     lookup_value_regex = r"[^/]+"
-    action_map: dict[str, str] = {}
+    role_actions: dict[str, str] = {}
 
     def get_queryset(self):
         qs = roles.visible(self.request.user, super().get_queryset())
@@ -124,6 +125,16 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[tuple[str, str]]:
     else:
         out.append((prefix or "non_field_errors", str(detail)))
     return out
+
+
+def service_error(
+    exc: DjangoValidationError, field: str = "non_field_errors"
+) -> serializers.ValidationError:
+    """A service's ValidationError as DRF's 400: per field when the service named fields,
+    otherwise under `field`."""
+    if hasattr(exc, "error_dict"):
+        return serializers.ValidationError(exc.message_dict)
+    return serializers.ValidationError({field: exc.messages})
 
 
 class BulkCreateMixin:

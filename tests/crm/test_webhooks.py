@@ -242,3 +242,63 @@ def test_stuck_deliveries_are_sent_by_the_sweeper(api_for, receiver, monkeypatch
     WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
     assert webhooks.retry_stuck_webhooks_task() == 1
     assert r.events() == ["customer.created"]
+
+
+def test_deal_won_and_lost_arrive_once_signed_and_the_win_makes_its_order(api_for, users, receiver):
+    from decimal import Decimal
+
+    from sales.models import Order
+    from tests.sales.factories import make_deal, make_pipeline, stage
+
+    r = receiver()
+    _endpoint(r.url, ["deal.won", "deal.lost", "order.created"])
+    pipeline = make_pipeline()
+    owner = users[Role.SALES_REP]
+    winner = make_deal(pipeline=pipeline, owner=owner, lines=((Decimal("4.00"), 5),))
+    loser = make_deal(pipeline=pipeline, owner=owner)
+    client = api_for(Role.SALES_REP)
+
+    def move(deal, name, **extra):
+        url = f"/api/v1/deals/{deal.pk}/move/"
+        body = {"stage": stage(pipeline, name).pk, **extra}
+        assert client.post(url, body, format="json").status_code == 200
+
+    move(winner, "Proposal")  # an open stage: no event
+    assert r.requests == []
+    move(winner, "Won")
+    move(winner, "Won")  # already there: no second event, no second order
+    move(loser, "Lost", lost_reason="competitor")
+    assert sorted(r.events()) == ["deal.lost", "deal.won", "order.created"]
+    for headers, body in r.requests:
+        _assert_signed(headers, body)
+    payloads = {json.loads(b)["event"]: json.loads(b)["data"] for _h, b in r.requests}
+    order = Order.objects.get()
+    assert payloads["deal.won"]["id"] == winner.pk
+    assert payloads["deal.won"]["order"] == order.pk and payloads["deal.won"]["status"] == "won"
+    assert payloads["order.created"]["total"] == "20.00"
+    assert payloads["deal.lost"]["lost_reason"] == "competitor"
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {
+        DeliveryStatus.DELIVERED
+    }
+
+
+def test_a_deal_created_won_fires_deal_won(api_for, users, receiver):
+    from tests.sales.factories import make_pipeline, stage
+
+    r = receiver()
+    _endpoint(r.url, ["deal.won"])
+    pipeline = make_pipeline()
+    customer = CustomerFactory(owner=users[Role.SALES_REP])
+    response = api_for(Role.MANAGER).post(
+        "/api/v1/deals/",
+        {
+            "customer": customer.pk,
+            "title": "Signed",
+            "stage": stage(pipeline, "Won").pk,
+            "lines": [{"product": ProductFactory().pk, "quantity": 1}],
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    assert r.events() == ["deal.won"]
+    assert json.loads(r.requests[0][1])["data"]["order"] is not None

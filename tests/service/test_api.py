@@ -63,3 +63,48 @@ def test_ticket_list_runs_a_constant_number_of_queries(api_for, django_assert_ma
     with django_assert_max_num_queries(6):
         response = api_for(Role.SUPPORT_AGENT).get("/api/v1/tickets/", {"page_size": 30})
     assert len(response.json()["results"]) == 30
+
+
+def test_tickets_are_written_by_the_service_desks_services(api_for, users):
+    """Due times from the service-level policy, and every status change in the history,
+    exactly as when the ticket is opened and worked on its page."""
+    from service.models import TicketStatusChange
+
+    customer = CustomerFactory(owner=users[Role.SALES_REP])
+    client = api_for(Role.SUPPORT_AGENT)
+    created = client.post(
+        "/api/v1/tickets/",
+        {"customer": customer.pk, "subject": "Broken", "problem": "It broke", "priority": "high"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    data = created.json()
+    assert data["first_response_due"] and data["resolution_due"]
+    url = f"/api/v1/tickets/{data['id']}/"
+    assigned = client.patch(url, {"assignee": users[Role.SUPPORT_AGENT].pk}, format="json")
+    assert assigned.json()["status"] == "open"
+    client.patch(url, {"status": "pending"}, format="json")
+    client.patch(url, {"status": "resolved", "solution": "Replaced it"}, format="json")
+    changes = TicketStatusChange.objects.filter(ticket_id=data["id"]).order_by("changed_at", "id")
+    assert [(c.from_status, c.to_status) for c in changes] == [
+        ("", "new"),
+        ("new", "open"),
+        ("open", "pending"),
+        ("pending", "resolved"),
+    ]
+    assert {c.changed_by for c in changes} == {users[Role.SUPPORT_AGENT]}
+    refused = client.patch(url, {"status": "open"}, format="json")
+    assert refused.status_code == 400 and "status" in refused.json()
+    ticket = Ticket.objects.get(pk=data["id"])
+    assert ticket.status == "resolved" and ticket.solution == "Replaced it"
+
+
+def test_a_rep_cannot_work_a_ticket_by_its_status(api_for, users):
+    customer = CustomerFactory(owner=users[Role.SALES_REP])
+    response = api_for(Role.SALES_REP).post(
+        "/api/v1/tickets/",
+        {"customer": customer.pk, "subject": "Broken", "problem": "It broke", "status": "closed"},
+        format="json",
+    )
+    assert response.status_code == 400 and "status" in response.json()
+    assert not Ticket.objects.exists()
