@@ -7,6 +7,7 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from crm.history import register_audited
         from crm.registry import NavEntry, register_nav, register_timeline_source
         from crm.roles import Role, register_policy
 
@@ -28,6 +29,8 @@ class CustomersConfig(AppConfig):
         )
         from .timeline import interaction_events
 
+        register_audited(Customer, sensitive=("annual_income", "birth_date"))
+        register_audited(Interaction)
         register_policy(Customer, CustomerPolicy())
         register_policy(Interaction, InteractionPolicy())
         register_policy(Tag, ReadOnlyForStaff())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +17,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from crm import roles
+from crm.locking import VERSION_FIELD, check_version, version_of
 from crm.mixins import ScopedQuerysetMixin
 from crm.registry import customer_panels
 
@@ -341,11 +343,18 @@ class CustomerFormMixin:
 
     template_name = "customers/customer_form.html"
 
-    def render_form(self, request, form, customer=None):
+    def render_form(self, request, form, customer=None, conflict=None):
         return render(
             request,
             self.template_name,
-            {"form": form, "customer": customer, "kind": form.instance.kind},
+            {
+                "form": form,
+                "customer": customer,
+                "kind": form.instance.kind,
+                "version": version_of(customer) if customer else "",
+                "conflict": conflict,
+            },
+            status=409 if conflict else 200,
         )
 
 
@@ -399,7 +408,16 @@ class CustomerUpdateView(CustomerFormMixin, View):
         if not form.is_valid():
             return self.render_form(request, form, customer)
         tag_names = form.cleaned_data.get("tag_names") if "tag_names" in form.fields else None
-        services.customer_save(user=request.user, customer=form.instance, tag_names=tag_names)
+        with transaction.atomic():
+            conflict = check_version(
+                customer, request.POST.get(VERSION_FIELD), submitted=form.cleaned_data
+            )
+            if conflict is None:
+                services.customer_save(
+                    user=request.user, customer=form.instance, tag_names=tag_names
+                )
+        if conflict is not None:
+            return self.render_form(request, form, customer, conflict=conflict)
         messages.success(request, _("Customer “%(name)s” saved.") % {"name": customer.name})
         return redirect(customer.get_absolute_url())
 

@@ -7,6 +7,7 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
+        from crm.history import register_audited
         from crm.registry import (
             CustomerPanel,
             NavEntry,
@@ -38,6 +39,8 @@ class SalesConfig(AppConfig):
             TaskPolicy,
         )
 
+        register_audited(Deal)
+        register_audited(Order)
         register_policy(Product, ReadOnlyForStaff())
         register_policy(Order, OrderPolicy())
         register_policy(OrderLine, OrderPolicy())

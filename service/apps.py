@@ -7,6 +7,7 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service")
 
     def ready(self) -> None:
+        from crm.history import register_audited
         from crm.registry import (
             CustomerPanel,
             NavEntry,
@@ -26,6 +27,8 @@ class ServiceConfig(AppConfig):
             TicketPolicy,
         )
 
+        register_audited(Ticket)
+        register_audited(Feedback)
         register_policy(Ticket, TicketPolicy())
         register_policy(TicketComment, TicketChildPolicy())
         register_policy(Feedback, FeedbackPolicy())
