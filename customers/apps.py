@@ -7,6 +7,11 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from crm.registry import register_personal_data
+
+        from .privacy import customer_source as personal_data_source
+
+        register_personal_data(personal_data_source)
         from crm.history import register_audited
         from crm.registry import NavEntry, register_nav, register_timeline_source
         from crm.roles import Role, register_policy

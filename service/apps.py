@@ -7,6 +7,11 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service")
 
     def ready(self) -> None:
+        from crm.registry import register_personal_data
+
+        from .privacy import source as personal_data_source
+
+        register_personal_data(personal_data_source)
         from crm.history import register_audited
         from crm.registry import (
             CustomerPanel,
