@@ -110,9 +110,7 @@ def test_bulk_actions_leave_history_with_the_user(client_for, users):
         records = list(customer.history.order_by("history_date", "history_id"))
         stage_change = records[1]
         assert stage_change.history_user == users[M]
-        assert stage_change.diff_against(records[0]).changed_fields == ["lifecycle_stage"] or (
-            "lifecycle_stage" in stage_change.diff_against(records[0]).changed_fields
-        )
+        assert "lifecycle_stage" in stage_change.diff_against(records[0]).changed_fields
         assert (records[0].lifecycle_stage, stage_change.lifecycle_stage) == ("lead", "prospect")
     owner_change = list(a.history.order_by("history_date", "history_id"))[2]
     assert owner_change.owner_id == users["peer"].pk and owner_change.history_user == users[M]
@@ -270,9 +268,9 @@ def test_history_page_is_paginated_with_a_constant_number_of_queries(
     rows = page.context["rows"]
     assert len(rows) == 25
     assert page.context["page_obj"].paginator.num_pages == 3
-    assert rows[0]["changes"][0][1:] == ("C58", "C59") or ("C58", "C59") in [
-        c[1:] for c in rows[0]["changes"]
-    ]
+    newest = {field: (old, new) for field, old, new in rows[0]["changes"]}
+    assert newest["city"] == ("C58", "C59")
+    assert newest["owner"] == (users["peer"].username, users[R].username)
     last = client.get(history_url(customer) + "?page=3")
     assert [r["kind"] for r in last.context["rows"]][-1] == "+"
 
