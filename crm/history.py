@@ -34,6 +34,7 @@ UNSHOWN_FIELDS = frozenset({"updated_at"})
 # Ids per INSERT ... SELECT statement: one statement copies this many rows.
 SNAPSHOT_BATCH = 50_000
 HISTORY_PAGE_SIZE = 25
+REASON_MAX = 100  # simple-history's history_change_reason is a varchar(100)
 _NONE = object()  # "no old value": the record created the object
 
 
@@ -102,7 +103,7 @@ def record_snapshot(
                 "history_date, history_type, history_change_reason, history_user_id) "
                 f"SELECT {select_cols}, %s, %s, %s, %s FROM {q(model._meta.db_table)} t "
                 f"WHERE {where}",
-                [when, kind, reason or None, user_id, *params],
+                [when, kind, reason[:REASON_MAX] or None, user_id, *params],
             )
             written += cursor.rowcount
     return written
@@ -214,5 +215,5 @@ def attribute(obj: models.Model, user=None, reason: str = "") -> models.Model:
     if user is not None and getattr(user, "is_authenticated", False):
         obj._history_user = user
     if reason:
-        obj._change_reason = reason
+        obj._change_reason = reason[:REASON_MAX]
     return obj

@@ -107,3 +107,22 @@ def test_a_bulk_change_in_between_is_a_conflict_too(client, users):
     assert response.status_code == 409
     customer.refresh_from_db()
     assert customer.lifecycle_stage == "former"
+
+
+def test_api_patch_with_a_stale_if_match_is_refused(api_for, users):
+    customer = CustomerFactory(owner=users[R], city="Boston")
+    url = f"/api/v1/customers/{customer.pk}/"
+    client = api_for(M)
+    etag = client.get(url)["ETag"]
+    assert etag
+    fresh = client.patch(url, {"city": "Chicago"}, format="json", HTTP_IF_MATCH=etag)
+    assert fresh.status_code == 200 and fresh["ETag"] != etag
+    stale = client.patch(url, {"city": "Denver"}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    assert "Someone else changed this record" in stale.json()["detail"]
+    customer.refresh_from_db()
+    assert customer.city == "Chicago"
+    # The API user's change is in the history, by that user.
+    assert customer.history.latest("history_date").history_user == users[M]
+    # Without If-Match the API behaves as before.
+    assert client.patch(url, {"city": "Denver"}, format="json").status_code == 200
