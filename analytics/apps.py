@@ -7,6 +7,11 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
+        from crm.registry import register_personal_data
+
+        from .privacy import source as personal_data_source
+
+        register_personal_data(personal_data_source)
         from crm.registry import CustomerPanel, NavEntry, register_customer_panel, register_nav
         from crm.roles import Role, register_policy
 

@@ -37,19 +37,26 @@ def _prepare(df: pd.DataFrame, vendor: str) -> pd.DataFrame:
 
 
 def bulk_insert(
-    model, df: pd.DataFrame, *, table: str | None = None, history_user_id=None, history_reason=""
+    model,
+    df: pd.DataFrame,
+    *,
+    table: str | None = None,
+    with_history: bool = False,
+    history_user_id=None,
+    history_reason="",
 ) -> int:
     """Insert every row of `df` into the model's table (or `table`, a staging table shaped
     like it); returns the row count.
 
-    For an audited model (django-simple-history) the "created" history rows are written in
-    the same way, so bulk paths leave the same audit trail as single saves (not for staging
-    tables, whose rows are not yet the model's).
+    With `with_history`, for an audited model (django-simple-history) the "created" history
+    rows are written in the same way. It is off by default: the demo data is a fixture
+    load, not a user's change, and the importers record their history with one set-based
+    statement (crm.history.record_snapshot).
     """
     if df.empty:
         return 0
     history = getattr(model, "history", None)
-    if table is None and history is not None and hasattr(history, "model"):
+    if with_history and table is None and history is not None and hasattr(history, "model"):
         _insert_history(history.model, df, user_id=history_user_id, reason=history_reason)
     table = table or model._meta.db_table
     vendor = connection.vendor

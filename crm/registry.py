@@ -92,3 +92,31 @@ def register_timeline_source(kind: str, source: TimelineSource) -> None:
 
 def timeline_sources() -> dict[str, TimelineSource]:
     return dict(_timeline)
+
+
+@dataclass(frozen=True)
+class PersonalDataSource:
+    """What one app holds about a customer, for the personal-data export and erasure.
+
+    `collect(customer)` returns {section name: list of plain dicts (JSON-safe values)}, in a
+    fixed number of queries. `erase(customer, user)` anonymises the app's personal values
+    about the customer (free text, and the same values in its history tables) inside the
+    caller's transaction and returns {what: rows changed}; it keeps what accounting and the
+    aggregates need (orders, amounts, scores' totals). Either may be None.
+    """
+
+    key: str
+    collect: Callable[[Any], dict[str, list[dict]]] | None = None
+    erase: Callable[[Any, Any], dict[str, int]] | None = None
+    order: int = 100
+
+
+_personal_data: dict[str, PersonalDataSource] = {}
+
+
+def register_personal_data(source: PersonalDataSource) -> None:
+    _personal_data[source.key] = source
+
+
+def personal_data_sources() -> list[PersonalDataSource]:
+    return sorted(_personal_data.values(), key=lambda s: s.order)

@@ -47,6 +47,10 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "view_sensitive_fields": frozenset({Role.MANAGER, Role.ADMIN}),
     "reassign_work": frozenset({Role.MANAGER, Role.ADMIN}),
     "use_admin_site": frozenset({Role.ADMIN}),
+    # Personal data of one customer (GDPR/PIPL requests): export for managers and admins,
+    # irreversible erasure for admins only.
+    "export_personal_data": frozenset({Role.MANAGER, Role.ADMIN}),
+    "erase_personal_data": frozenset({Role.ADMIN}),
 }
 
 # Django model permissions per role, for the admin site and for anything that asks

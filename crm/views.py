@@ -67,20 +67,33 @@ def favicon(request):
     return redirect(static("img/favicon.svg"), permanent=True)
 
 
+@require_GET
 def object_history(request, label: str, pk: int):
-    """The audit trail of one object, for users who may see the object (else 404)."""
+    """The audit trail of one object, paginated, for users who may see the object (else
+    404). Read-only: anything but GET is refused (405). Sensitive fields (annual income,
+    birth date) show as hidden to roles that may not see them."""
     from django.shortcuts import get_object_or_404, render
 
-    from .history import audited_model, history_rows
+    from .history import audited_model, history_page
 
     model = audited_model(label)
     if model is None:
         raise Http404
     obj = get_object_or_404(roles.visible(request.user, model), pk=pk)
+    rows, page_obj = history_page(
+        obj,
+        page=request.GET.get("page"),
+        show_sensitive=roles.may(request.user, "view_sensitive_fields"),
+    )
     return render(
         request,
         "crm/object_history.html",
-        {"object": obj, "rows": history_rows(obj), "model_name": model._meta.verbose_name},
+        {
+            "object": obj,
+            "rows": rows,
+            "page_obj": page_obj,
+            "model_name": model._meta.verbose_name,
+        },
     )
 
 

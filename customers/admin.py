@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import Customer, CustomerMerge, Interaction, LifecycleChange, Need, SavedView, Tag
+from .models import (
+    Customer,
+    CustomerMerge,
+    ErasureRecord,
+    Interaction,
+    LifecycleChange,
+    Need,
+    SavedView,
+    Tag,
+)
 
 
 @admin.register(Tag)
@@ -57,3 +66,20 @@ class SavedViewAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "query_string", "created_at"]
     raw_id_fields = ["user"]
     list_select_related = ["user"]
+
+
+@admin.register(ErasureRecord)
+class ErasureRecordAdmin(admin.ModelAdmin):
+    """Who erased whose personal data, and when: a record nobody edits or deletes."""
+
+    list_display = ["customer_ref", "erased_by", "erased_at"]
+    readonly_fields = ["customer", "customer_ref", "erased_by", "erased_at", "counts"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -7,6 +7,12 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from crm.registry import register_personal_data
+
+        from .privacy import customer_source as personal_data_source
+
+        register_personal_data(personal_data_source)
+        from crm.history import register_audited
         from crm.registry import NavEntry, register_nav, register_timeline_source
         from crm.roles import Role, register_policy
 
@@ -28,6 +34,8 @@ class CustomersConfig(AppConfig):
         )
         from .timeline import interaction_events
 
+        register_audited(Customer, sensitive=("annual_income", "birth_date"))
+        register_audited(Interaction)
         register_policy(Customer, CustomerPolicy())
         register_policy(Interaction, InteractionPolicy())
         register_policy(Tag, ReadOnlyForStaff())

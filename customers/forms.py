@@ -471,3 +471,23 @@ class MergeForm(forms.Form):
             if not (roles.can(self.user, "change", keep) and roles.can(self.user, "delete", drop)):
                 raise forms.ValidationError(_("You may not merge these customers."))
         return cleaned
+
+
+class ErasureConfirmForm(forms.Form):
+    """Erasing personal data cannot be undone: the admin types the customer's name."""
+
+    confirm_name = forms.CharField(
+        label=_("Type the customer's name to confirm"), max_length=200, strip=True
+    )
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+
+    def clean_confirm_name(self):
+        value = self.cleaned_data["confirm_name"]
+        if " ".join(value.split()).casefold() != " ".join(self.customer.name.split()).casefold():
+            raise forms.ValidationError(
+                _("This is not the customer's name; nothing was erased."), code="mismatch"
+            )
+        return value

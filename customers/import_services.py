@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.history import audited_model, record_snapshot
 from crm.importing import CLEANING_LABELS, FileProblem, Limits, Plan, get_importer, insert_frame
 
 from .import_models import ImportBatch, ImportRecord, ImportStatus
@@ -305,9 +306,57 @@ def batch_commit(*, batch_id: int) -> None:
             raise
 
 
+def record_import_history(records: pd.DataFrame, *, undo: bool, user, batch_id: int) -> None:
+    """The audit trail of an import's commit or undo, from its undo records (model label,
+    object_id, previous: None for a created row). Set-based: crm.history.record_snapshot
+    copies the rows of each audited model into its historical table with one
+    INSERT ... SELECT per batch of ids, never a query per row.
+
+    Commit (after the write): created rows get a "+" record, updated rows a "~" record.
+    Undo: call it before the importer's undo, so the created rows still exist for their
+    "-" record; the restored rows get their "~" record from `record_restored_history`
+    after it. Labels of models that are not audited (products, tags, links) are skipped.
+    """
+    if records.empty:
+        return
+    reason = (_("Undo of import batch #%(id)s") if undo else _("Import batch #%(id)s")) % {
+        "id": batch_id
+    }
+    created = records["previous"].isna()
+    for label in pd.unique(records["model"]):
+        model = audited_model(label)
+        if model is None:
+            continue
+        mine = records["model"] == label
+        ids = records.loc[mine & created, "object_id"].astype("int64").tolist()
+        record_snapshot(model, ids, kind="-" if undo else "+", user=user, reason=reason)
+        if not undo:
+            ids = records.loc[mine & ~created, "object_id"].astype("int64").tolist()
+            record_snapshot(model, ids, kind="~", user=user, reason=reason)
+
+
+def record_restored_history(records: pd.DataFrame, *, user, batch_id: int) -> None:
+    """After an undo: a "~" history record for each row it restored to its old values."""
+    reason = _("Undo of import batch #%(id)s") % {"id": batch_id}
+    for label in pd.unique(records["model"]):
+        model = audited_model(label)
+        if model is None:
+            continue
+        mine = (records["model"] == label) & records["previous"].notna()
+        ids = records.loc[mine, "object_id"].astype("int64").tolist()
+        record_snapshot(model, ids, kind="~", user=user, reason=reason)
+
+
 def _write(batch: ImportBatch, plan: Plan, importer, user) -> None:
     """Inside the caller's transaction: write the plan, its undo records and the counts."""
-    records = _compact(importer.write(plan, user=user, batch_id=batch.pk))
+    written = importer.write(plan, user=user, batch_id=batch.pk)
+    record_import_history(
+        pd.DataFrame(written, columns=["model", "object_id", "previous"]),
+        undo=False,
+        user=user,
+        batch_id=batch.pk,
+    )
+    records = _compact(written)
     if records:
         frame = pd.DataFrame(records, columns=["model", "object_id", "previous"])
         frame["previous"] = frame["previous"].map(
@@ -435,7 +484,11 @@ def batch_undo(*, batch_id: int) -> None:
                     list(locked.records.values_list("model", "object_id", "previous")),
                     columns=["model", "object_id", "previous"],
                 )
-                importer.undo(_expand(records))
+                expanded = _expand(records)
+                who = locked.undone_by
+                record_import_history(expanded, undo=True, user=who, batch_id=batch_id)
+                importer.undo(expanded)
+                record_restored_history(expanded, user=who, batch_id=batch_id)
                 locked.records.all().delete()
                 locked.status = ImportStatus.UNDONE
                 locked.undone_at = timezone.now()

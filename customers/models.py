@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .choices import (
     Channel,
@@ -108,6 +109,8 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # The audit trail (crm.history): every save and delete, with who and the values.
+    history = HistoricalRecords()
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -207,6 +210,8 @@ class Interaction(models.Model):
     related_object = GenericForeignKey("related_type", "related_id")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
+    # The audit trail (crm.history): every save and delete, with who and the values.
+    history = HistoricalRecords()
     objects = InteractionQuerySet.as_manager()
 
     class Meta:
@@ -316,6 +321,40 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_name} -> {self.kept_id}"
+
+
+class ErasureRecord(models.Model):
+    """The record of one personal-data erasure: which customer (by id; its name is gone),
+    who erased it, when, and how many rows of each kind were anonymised. Holds no personal
+    data itself."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="erasures",
+    )
+    customer_ref = models.PositiveBigIntegerField(_("customer ID"))
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("erased by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    erased_at = models.DateTimeField(_("erased"), default=timezone.now)
+    counts = models.JSONField(_("rows anonymised"), default=dict)
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+        verbose_name = _("personal-data erasure")
+        verbose_name_plural = _("personal-data erasures")
+
+    def __str__(self) -> str:
+        return f"#{self.customer_ref} · {self.erased_at:%Y-%m-%d %H:%M}"
 
 
 # Import batches live in their own module (imported here so Django sees the models).

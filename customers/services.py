@@ -15,8 +15,10 @@ from django.db.models import Exists, Model, OuterRef, UniqueConstraint
 from django.forms.models import model_to_dict
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm import roles
+from crm.history import attribute, is_audited, record_snapshot
 
 from .choices import BulkAction, NeedStatus
 from .models import (
@@ -90,6 +92,7 @@ def customer_save(*, user, customer: Customer, tag_names: list[str] | None = Non
     else:
         customer.consent_at = None
         customer.consent_method = ""
+    attribute(customer, user)
     customer.save()
     if stage_changed:
         LifecycleChange.objects.create(
@@ -119,6 +122,7 @@ def customer_change_stage(*, user, customer: Customer, stage: str) -> bool:
     Customer.objects.filter(pk=customer.pk).update(
         lifecycle_stage=stage, lifecycle_changed_at=now, updated_at=now
     )
+    record_snapshot(Customer, [customer.pk], user=user, when=now)
     LifecycleChange.objects.create(
         customer=customer, from_stage=current, to_stage=stage, changed_at=now, changed_by=user
     )
@@ -144,8 +148,12 @@ def customers_bulk_update(*, user, ids: Iterable[int], action: str, value: Any) 
     if not allowed:
         return 0, skipped
     pks = [c.pk for c in allowed]
+    now = timezone.now()
+    # Each branch ends with one set-based history snapshot of the rows it changed, so the
+    # audit trail shows the bulk change with its user, as a single save would.
     if action == BulkAction.ASSIGN_OWNER:
-        Customer.objects.filter(pk__in=pks).update(owner=value, updated_at=timezone.now())
+        Customer.objects.filter(pk__in=pks).update(owner=value, updated_at=now)
+        record_snapshot(Customer, pks, user=user, when=now, reason=_("Bulk action: assign owner"))
     elif action == BulkAction.ADD_TAG:
         Through = Customer.tags.through
         have = set(
@@ -153,14 +161,27 @@ def customers_bulk_update(*, user, ids: Iterable[int], action: str, value: Any) 
                 "customer_id", flat=True
             )
         )
-        Through.objects.bulk_create(
-            [Through(customer_id=pk, tag_id=value.pk) for pk in pks if pk not in have]
+        tagged = [pk for pk in pks if pk not in have]
+        Through.objects.bulk_create([Through(customer_id=pk, tag_id=value.pk) for pk in tagged])
+        Customer.objects.filter(pk__in=tagged).update(updated_at=now)
+        record_snapshot(
+            Customer,
+            tagged,
+            user=user,
+            when=now,
+            reason=_("Bulk action: tag “%(tag)s” added") % {"tag": value.name},
         )
     elif action == BulkAction.CHANGE_STAGE:
-        now = timezone.now()
         moving = [c for c in allowed if c.lifecycle_stage != value]
         Customer.objects.filter(pk__in=[c.pk for c in moving]).update(
             lifecycle_stage=value, lifecycle_changed_at=now, updated_at=now
+        )
+        record_snapshot(
+            Customer,
+            [c.pk for c in moving],
+            user=user,
+            when=now,
+            reason=_("Bulk action: change stage"),
         )
         LifecycleChange.objects.bulk_create(
             LifecycleChange(
@@ -275,6 +296,14 @@ def customer_merge(*, user, keep: Customer, drop: Customer) -> CustomerMerge:
     keep, drop = locked[keep.pk], locked[drop.pk]
     snapshot = _snapshot(drop)
     moved: dict[str, int] = {}
+    # Rows of audited models that move to `keep` get a history record each (one set-based
+    # snapshot per model, after the move), so their history says who moved them and why.
+    audited_moves: dict = {}
+    reason = _("Merged customer #%(id)s (%(name)s) into #%(kept)s") % {
+        "id": drop.pk,
+        "name": drop.name,
+        "kept": keep.pk,
+    }
     for rel in Customer._meta.related_objects:
         model, name = rel.related_model, rel.field.name
         label = model._meta.label_lower + "." + name
@@ -288,6 +317,9 @@ def customer_merge(*, user, keep: Customer, drop: Customer) -> CustomerMerge:
             removed = _drop_unique_conflicts(model, name, keep=keep, drop=drop)
             if removed:
                 moved[label + ".duplicates_removed"] = removed
+            if is_audited(model):
+                ids = list(manager.filter(**{name: drop}).values_list("pk", flat=True))
+                audited_moves.setdefault(model, []).extend(ids)
             moved[label] = manager.filter(**{name: drop}).update(**{name: keep})
         elif rel.many_to_many:
             through = rel.through
@@ -300,9 +332,12 @@ def customer_merge(*, user, keep: Customer, drop: Customer) -> CustomerMerge:
     ct = ContentType.objects.get_for_model(Customer)
     for model, gfk in _generic_foreign_keys():
         label = f"{model._meta.label_lower}.{gfk.name}"
-        moved[label] = model._base_manager.filter(
-            **{gfk.ct_field: ct, gfk.fk_field: drop.pk}
-        ).update(**{gfk.fk_field: keep.pk})
+        rows = model._base_manager.filter(**{gfk.ct_field: ct, gfk.fk_field: drop.pk})
+        if is_audited(model):
+            audited_moves.setdefault(model, []).extend(rows.values_list("pk", flat=True))
+        moved[label] = rows.update(**{gfk.fk_field: keep.pk})
+    for model, ids in audited_moves.items():
+        record_snapshot(model, ids, user=user, reason=reason)
     drop_tags = list(drop.tags.all())
     moved["customers.customer.tags"] = len(drop_tags)
     keep.tags.add(*drop_tags)
@@ -323,6 +358,7 @@ def customer_merge(*, user, keep: Customer, drop: Customer) -> CustomerMerge:
     if drop.external_id and "external_id" in changed:
         # The unique external id must leave the merged row before the kept one takes it.
         Customer.objects.filter(pk=drop.pk).update(external_id="")
+    attribute(keep, user, reason)
     keep.save()
     merge = CustomerMerge.objects.create(
         kept=keep,
@@ -332,5 +368,6 @@ def customer_merge(*, user, keep: Customer, drop: Customer) -> CustomerMerge:
         moved={k: v for k, v in moved.items() if v},
         merged_by=user,
     )
+    attribute(drop, user, reason)
     drop.delete()
     return merge

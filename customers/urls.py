@@ -19,6 +19,12 @@ urlpatterns = [
     path("<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
     path("<int:pk>/edit/", views.CustomerUpdateView.as_view(), name="customer_update"),
     path("<int:pk>/delete/", views.CustomerDeleteView.as_view(), name="customer_delete"),
+    path(
+        "<int:pk>/personal-data/",
+        views.CustomerPersonalDataExportView.as_view(),
+        name="customer_personal_data",
+    ),
+    path("<int:pk>/erase/", views.CustomerEraseView.as_view(), name="customer_erase"),
     path("<int:pk>/stage/", views.CustomerStageView.as_view(), name="customer_stage"),
     path("<int:pk>/timeline/", views.CustomerTimelineView.as_view(), name="customer_timeline"),
     path(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import ProtectedError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -16,16 +17,18 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from crm import roles
+from crm.locking import VERSION_FIELD, check_version, version_of
 from crm.mixins import ScopedQuerysetMixin
 from crm.registry import customer_panels
 
-from . import selectors, services
+from . import privacy, selectors, services
 from .choices import CustomerKind, LifecycleStage
 from .filters import SORTABLE, CustomerFilter
 from .forms import (
     BulkActionForm,
     ContactDetailsForm,
     CustomerForm,
+    ErasureConfirmForm,
     InteractionForm,
     MergeForm,
     NeedForm,
@@ -202,6 +205,8 @@ class CustomerDetailView(ScopedQuerysetMixin, DetailView):
             can_edit=roles.can(user, "change", customer)
             or roles.can(user, "change_contact", customer),
             can_delete=roles.can(user, "delete", customer),
+            can_export_personal=roles.may(user, "export_personal_data"),
+            can_erase_personal=roles.may(user, "erase_personal_data"),
             can_change_stage=roles.can(user, "change", customer),
             stages=LifecycleStage.choices,
             can_add_contact=roles.can(user, "add", Customer),
@@ -341,11 +346,18 @@ class CustomerFormMixin:
 
     template_name = "customers/customer_form.html"
 
-    def render_form(self, request, form, customer=None):
+    def render_form(self, request, form, customer=None, conflict=None):
         return render(
             request,
             self.template_name,
-            {"form": form, "customer": customer, "kind": form.instance.kind},
+            {
+                "form": form,
+                "customer": customer,
+                "kind": form.instance.kind,
+                "version": version_of(customer) if customer else "",
+                "conflict": conflict,
+            },
+            status=409 if conflict else 200,
         )
 
 
@@ -399,7 +411,16 @@ class CustomerUpdateView(CustomerFormMixin, View):
         if not form.is_valid():
             return self.render_form(request, form, customer)
         tag_names = form.cleaned_data.get("tag_names") if "tag_names" in form.fields else None
-        services.customer_save(user=request.user, customer=form.instance, tag_names=tag_names)
+        with transaction.atomic():
+            conflict = check_version(
+                customer, request.POST.get(VERSION_FIELD), submitted=form.cleaned_data
+            )
+            if conflict is None:
+                services.customer_save(
+                    user=request.user, customer=form.instance, tag_names=tag_names
+                )
+        if conflict is not None:
+            return self.render_form(request, form, customer, conflict=conflict)
         messages.success(request, _("Customer “%(name)s” saved.") % {"name": customer.name})
         return redirect(customer.get_absolute_url())
 
@@ -526,3 +547,59 @@ class CustomerMergeView(View):
             % {"dropped": merge.merged_name, "kept": keep.name, "moved": moved},
         )
         return redirect(keep.get_absolute_url())
+
+
+# --- personal data (GDPR / PIPL requests) ------------------------------------------------------
+
+
+class CustomerPersonalDataExportView(View):
+    """Managers and admins download everything held about one customer (zip: JSON + CSV)."""
+
+    def get(self, request, pk):
+        if not roles.may(request.user, "export_personal_data"):
+            raise PermissionDenied
+        customer = _visible_customer(request, pk)
+        body = privacy.personal_data_zip(customer=customer)
+        response = HttpResponse(body, content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="customer-{customer.pk}-personal-data.zip"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class CustomerEraseView(View):
+    """Admins erase a customer's personal data after typing the customer's name."""
+
+    template_name = "customers/customer_erase.html"
+
+    def get_customer(self, request, pk):
+        if not roles.may(request.user, "erase_personal_data"):
+            raise PermissionDenied
+        return _visible_customer(request, pk)
+
+    def _render(self, request, customer, form, status=200):
+        return render(
+            request, self.template_name, {"customer": customer, "form": form}, status=status
+        )
+
+    def get(self, request, pk):
+        customer = self.get_customer(request, pk)
+        return self._render(request, customer, ErasureConfirmForm(customer=customer))
+
+    def post(self, request, pk):
+        customer = self.get_customer(request, pk)
+        form = ErasureConfirmForm(request.POST, customer=customer)
+        if not form.is_valid():
+            return self._render(request, customer, form, status=400)
+        try:
+            privacy.personal_data_erase(user=request.user, customer=customer)
+        except privacy.ErasureRefused as exc:
+            form.add_error(None, exc.message)
+            return self._render(request, customer, form, status=400)
+        messages.success(
+            request,
+            _("The personal data of customer #%(id)s was erased; orders and amounts were kept.")
+            % {"id": customer.pk},
+        )
+        return redirect(customer.get_absolute_url())

@@ -7,6 +7,12 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
+        from crm.registry import register_personal_data
+
+        from .privacy import source as personal_data_source
+
+        register_personal_data(personal_data_source)
+        from crm.history import register_audited
         from crm.registry import (
             CustomerPanel,
             NavEntry,
@@ -38,6 +44,8 @@ class SalesConfig(AppConfig):
             TaskPolicy,
         )
 
+        register_audited(Deal)
+        register_audited(Order)
         register_policy(Product, ReadOnlyForStaff())
         register_policy(Order, OrderPolicy())
         register_policy(OrderLine, OrderPolicy())

@@ -7,6 +7,7 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from customers.models import Customer
 
@@ -66,6 +67,8 @@ class Order(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
+    # The audit trail (crm.history): every save and delete, with who and the values.
+    history = HistoricalRecords()
     objects = OrderQuerySet.as_manager()
 
     class Meta:
@@ -236,6 +239,8 @@ class Deal(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # The audit trail (crm.history): every save and delete, with who and the values.
+    history = HistoricalRecords()
     objects = DealQuerySet.as_manager()
 
     class Meta:

@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.history import attribute
+
 from .choices import LostReason, OrderStatus
 from .models import (
     Deal,
@@ -74,7 +76,7 @@ def order_create(
     if not lines:
         raise ValidationError(_("An order needs at least one line."))
     now = timezone.now()
-    order = Order.objects.create(
+    order = Order(
         customer=customer,
         status=status,
         ordered_at=ordered_at or now,
@@ -83,6 +85,8 @@ def order_create(
         external_id=external_id,
         total=lines_total(lines),
     )
+    attribute(order, created_by)
+    order.save(force_insert=True)
     OrderLine.objects.bulk_create(
         OrderLine(order=order, product=li.product, quantity=li.quantity, unit_price=li.unit_price)
         for li in lines
@@ -163,7 +167,7 @@ def deal_create(
             _("Add the products sold before marking a deal won: they become the order.")
         )
     now = timezone.now()
-    deal = Deal.objects.create(
+    deal = Deal(
         customer=customer,
         title=title,
         pipeline=pipeline,
@@ -176,6 +180,8 @@ def deal_create(
         closed_at=now if stage.is_closed else None,
         created_at=now,
     )
+    attribute(deal, user)
+    deal.save(force_insert=True)
     _replace_lines(deal, lines)
     DealStageChange.objects.create(
         deal=deal, from_stage=None, to_stage=stage, user=user, changed_at=now
@@ -258,6 +264,7 @@ def deal_move(
     deal.lost_reason = lost_reason if stage.is_lost else ""
     deal.lost_note = lost_note.strip() if stage.is_lost else ""
     order = _order_from_deal(deal, user) if stage.is_won else None
+    attribute(deal, user)
     deal.save()
     return MoveResult(deal=deal, moved=moved, order=order)
 

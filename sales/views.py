@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +20,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from crm import roles
+from crm.locking import VERSION_FIELD, check_version, version_of
 from crm.mixins import CapabilityRequiredMixin, ScopedQuerysetMixin
 from crm.templatetags.crm_tags import money
 from customers.models import Customer
@@ -258,6 +260,8 @@ class DealFormMixin(ModelAccessMixin):
 
     def render_form(self, form, formset, status=200, **extra):
         ctx = {"form": form, "formset": formset, **extra}
+        if extra.get("deal") is not None:
+            ctx.setdefault("version", version_of(extra["deal"]))
         return render(self.request, self.template_name, ctx, status=status)
 
 
@@ -354,14 +358,23 @@ class DealUpdateView(DealFormMixin, View):
         locked = deal.order_id is not None  # the lines became an order; change that instead
         if form.is_valid() and (locked or formset.is_valid()):
             data = form.cleaned_data
-            services.deal_update(
-                deal=deal,
-                title=data["title"],
-                owner=data.get("owner") or deal.owner,
-                amount=deal.amount if locked else (data.get("amount") or 0),
-                expected_close=data.get("expected_close"),
-                lines=None if locked else formset.lines(),
-            )
+            with transaction.atomic():
+                conflict = check_version(
+                    deal, request.POST.get(VERSION_FIELD), submitted=form.cleaned_data
+                )
+                if conflict is None:
+                    services.deal_update(
+                        deal=deal,
+                        title=data["title"],
+                        owner=data.get("owner") or deal.owner,
+                        amount=deal.amount if locked else (data.get("amount") or 0),
+                        expected_close=data.get("expected_close"),
+                        lines=None if locked else formset.lines(),
+                    )
+            if conflict is not None:
+                return self.render_form(
+                    form, formset, status=409, customer=deal.customer, deal=deal, conflict=conflict
+                )
             messages.success(request, _("Deal “%(deal)s” saved.") % {"deal": deal.title})
             return redirect(deal)
         return self.render_form(form, formset, status=400, customer=deal.customer, deal=deal)

@@ -7,6 +7,12 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service")
 
     def ready(self) -> None:
+        from crm.registry import register_personal_data
+
+        from .privacy import source as personal_data_source
+
+        register_personal_data(personal_data_source)
+        from crm.history import register_audited
         from crm.registry import (
             CustomerPanel,
             NavEntry,
@@ -26,6 +32,8 @@ class ServiceConfig(AppConfig):
             TicketPolicy,
         )
 
+        register_audited(Ticket)
+        register_audited(Feedback)
         register_policy(Ticket, TicketPolicy())
         register_policy(TicketComment, TicketChildPolicy())
         register_policy(Feedback, FeedbackPolicy())

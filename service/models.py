@@ -4,6 +4,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from customers.models import Customer
 from sales.models import Order
@@ -80,6 +81,8 @@ class Ticket(models.Model):
         related_name="merged_tickets",
     )
 
+    # The audit trail (crm.history): every save and delete, with who and the values.
+    history = HistoricalRecords()
     objects = TicketQuerySet.as_manager()
 
     class Meta:
@@ -429,6 +432,8 @@ class Feedback(models.Model):
     )
     comment = models.TextField(_("comment"), blank=True, default="")
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    # The audit trail (crm.history): every save and delete, with who and the values.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.history import attribute, record_snapshot
 from crm.roles import Role, role_of
 from customers.models import Customer, Interaction
 
@@ -161,6 +162,7 @@ def ticket_create(
         status=TicketStatus.NEW if assignee is None else TicketStatus.OPEN,
     )
     _set_due_times(ticket, start=now)
+    attribute(ticket, user)
     ticket.save()
     TicketStatusChange.objects.create(
         ticket=ticket, from_status="", to_status=ticket.status, changed_by=user, changed_at=now
@@ -181,6 +183,7 @@ def ticket_update(*, ticket: Ticket, user, **fields) -> Ticket:
         raise ValidationError({"order": _("This order belongs to another customer.")})
     if ticket.priority != old_priority:
         _set_due_times(ticket, start=ticket.created_at)
+    attribute(ticket, user)
     ticket.save()
     return ticket
 
@@ -195,6 +198,7 @@ def ticket_assign(*, ticket: Ticket, assignee, user, now: datetime | None = None
     ticket.assignee = assignee
     if assignee is not None and ticket.status == TicketStatus.NEW:
         _record_status(ticket, to=TicketStatus.OPEN, user=user, now=now)
+    attribute(ticket, user)
     ticket.save()
     return ticket
 
@@ -215,6 +219,7 @@ def ticket_set_status(
     if status == TicketStatus.NEW and ticket.status != TicketStatus.NEW:
         raise ValidationError({"status": _("A ticket cannot go back to new.")})
     _record_status(ticket, to=status, user=user, now=now or timezone.now(), note=note)
+    attribute(ticket, user)
     ticket.save()
     return ticket
 
@@ -269,6 +274,7 @@ def ticket_reply(
         _record_status(ticket, to=then_status, user=user, now=now)
     if ticket.assignee_id is None and role_of(user) == Role.SUPPORT_AGENT:
         ticket.assignee = user  # whoever answers an unassigned ticket takes it
+    attribute(ticket, user)
     ticket.save()
     if public and ticket.customer.email:
         send_ticket_reply_task.delay_on_commit(comment.pk)
@@ -293,6 +299,7 @@ def ticket_resolve(*, ticket: Ticket, user, solution: str, now: datetime | None 
     if ticket.first_responded_at is None:
         ticket.first_responded_at = now
     _record_status(ticket, to=TicketStatus.RESOLVED, user=user, now=now)
+    attribute(ticket, user)
     ticket.save()
     if ticket.customer.email and not ticket.survey_invitations.exists():
         invitation = survey_invitation_create(customer=ticket.customer, ticket=ticket, now=now)
@@ -312,10 +319,13 @@ def ticket_bulk_close(*, user, tickets: Iterable[Ticket], now: datetime | None =
         if ticket.status == TicketStatus.CLOSED:
             continue
         _record_status(ticket, to=TicketStatus.CLOSED, user=user, now=now, note=_("Bulk close"))
+        ticket.updated_at = now  # bulk_update skips auto_now; edit forms compare it
         changed.append(ticket)
     Ticket.objects.bulk_update(
         changed, ["status", "closed_at", "resolved_at", "sla_paused_at", "updated_at"]
     )
+    # bulk_update sends no signals: one set-based history snapshot of the closed tickets.
+    record_snapshot(Ticket, [t.pk for t in changed], user=user, when=now, reason=_("Bulk close"))
     return len(changed)
 
 
@@ -351,6 +361,7 @@ def ticket_merge(*, user, duplicate: Ticket, into: Ticket, now: datetime | None 
             now=now,
             note=_("Merged into #%(id)s") % {"id": into.pk},
         )
+    attribute(duplicate, user, _("Merged into #%(id)s") % {"id": into.pk})
     duplicate.save()
     return into
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -24,6 +25,7 @@ from django.views.generic import (
 )
 
 from crm import roles
+from crm.locking import VERSION_FIELD, check_version, version_of
 from crm.mixins import CapabilityRequiredMixin, ObjectActionMixin, ScopedQuerysetMixin
 from customers.models import Customer
 
@@ -170,12 +172,30 @@ class TicketUpdateView(ObjectActionMixin, UpdateView):
     template_name = "service/ticket_form.html"
     object_action = "change"
 
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["version"] = version_of(self.object)
+        return ctx
+
     def form_valid(self, form):
         try:
-            services.ticket_update(ticket=self.object, user=self.request.user, **form.cleaned_data)
+            with transaction.atomic():
+                conflict = check_version(
+                    self.object,
+                    self.request.POST.get(VERSION_FIELD),
+                    submitted=form.cleaned_data,
+                )
+                if conflict is None:
+                    services.ticket_update(
+                        ticket=self.object, user=self.request.user, **form.cleaned_data
+                    )
         except ValidationError as exc:
             _apply_errors(form, exc)
             return self.form_invalid(form)
+        if conflict is not None:
+            return self.render_to_response(
+                self.get_context_data(form=form, conflict=conflict), status=409
+            )
         messages.success(self.request, _("Ticket saved."))
         return redirect(self.object)
 

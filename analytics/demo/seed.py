@@ -78,12 +78,15 @@ def ensure_demo_users() -> dict[str, int]:
 
 
 def clear_demo_tables() -> None:
+    # The audit trail of the replaced rows goes too: ids restart, and old history would
+    # otherwise show on the new rows that reuse them.
+    models = SEEDED_MODELS + [m.history.model for m in SEEDED_MODELS if hasattr(m, "history")]
     if connection.vendor == "postgresql":
-        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in SEEDED_MODELS)
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     else:
-        for model in SEEDED_MODELS:
+        for model in models:
             model._base_manager.all()._raw_delete(using="default")
 
 
@@ -103,6 +106,10 @@ def seed_demo(
     data = generate(scale=SCALES[scale], seed=seed, end=end, rep_ids=reps, agent_ids=agents)
     log(f"generated in {time.monotonic() - started:.1f}s")
     counts = {}
+    # No audit-trail rows for the demo data: it is a fixture load, not a user's change, and
+    # at scale M (1M orders) history would double the load. bulk_insert writes history only
+    # when asked (with_history=True), which nothing here does; the sales and service seeds
+    # below use bulk_insert too.
     for model, df in [
         (Tag, data.tags),
         (Product, data.products),

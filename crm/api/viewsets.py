@@ -19,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from crm import roles
+from crm.locking import version_of
 
 from . import webhooks
 from .pagination import ApiCursorPagination
@@ -75,6 +76,38 @@ class ScopedViewSetMixin:
     def optimize(self, qs):
         return qs
 
+    # Optimistic locking (crm.locking): a row with `updated_at` carries it as its ETag; a
+    # PUT or PATCH sent with If-Match is refused with 412 when the row changed since.
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        return self._with_etag(Response(self.get_serializer(instance).data), instance)
+
+    def update(self, request, *args, **kwargs):
+        expected = request.headers.get("If-Match")
+        if expected is None:
+            return super().update(request, *args, **kwargs)
+        with transaction.atomic():
+            instance = self.get_object()
+            current = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
+            tags = {t.strip() for t in expected.split(",")}
+            if "*" not in tags and _etag(current) not in tags:
+                raise PreconditionFailed(
+                    _(
+                        "Someone else changed this record after you read it; nothing was "
+                        "saved. Read it again and repeat the change."
+                    )
+                )
+            response = super().update(request, *args, **kwargs)
+        instance.refresh_from_db()
+        return self._with_etag(response, instance)
+
+    @staticmethod
+    def _with_etag(response, instance):
+        tag = _etag(instance)
+        if tag:
+            response["ETag"] = tag
+        return response
+
     def perform_destroy(self, instance):
         try:
             with transaction.atomic():
@@ -85,6 +118,17 @@ class ScopedViewSetMixin:
                 _("Cannot delete: other records (%(what)s) still refer to it.")
                 % {"what": ", ".join(names)}
             ) from exc
+
+
+def _etag(instance) -> str:
+    version = version_of(instance)
+    return f'"{version}"' if version else ""
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "Precondition failed."
+    default_code = "precondition_failed"
 
 
 class Conflict(exceptions.APIException):
