@@ -82,25 +82,6 @@ class ScopedViewSetMixin:
         instance = self.get_object()
         return self._with_etag(Response(self.get_serializer(instance).data), instance)
 
-    def update(self, request, *args, **kwargs):
-        expected = request.headers.get("If-Match")
-        if expected is None:
-            return super().update(request, *args, **kwargs)
-        with transaction.atomic():
-            instance = self.get_object()
-            current = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
-            tags = {t.strip() for t in expected.split(",")}
-            if "*" not in tags and _etag(current) not in tags:
-                raise PreconditionFailed(
-                    _(
-                        "Someone else changed this record after you read it; nothing was "
-                        "saved. Read it again and repeat the change."
-                    )
-                )
-            response = super().update(request, *args, **kwargs)
-        instance.refresh_from_db()
-        return self._with_etag(response, instance)
-
     @staticmethod
     def _with_etag(response, instance):
         tag = _etag(instance)
@@ -139,8 +120,33 @@ class Conflict(exceptions.APIException):
 
 # Token requests carry no session: LoginRequiredMiddleware must let them through to DRF,
 # whose authentication and RolePermission answer 401/403 instead of a redirect.
+class IfMatchUpdateMixin:
+    """PUT/PATCH with If-Match: refused with 412 when the row changed since it was read.
+    Only on viewsets that update (a read-only viewset with an `update` attribute would be
+    routed PUT and PATCH by DRF's router)."""
+
+    def update(self, request, *args, **kwargs):
+        expected = request.headers.get("If-Match")
+        if expected is None:
+            return super().update(request, *args, **kwargs)
+        with transaction.atomic():
+            instance = self.get_object()
+            current = type(instance)._base_manager.select_for_update().get(pk=instance.pk)
+            tags = {t.strip() for t in expected.split(",")}
+            if "*" not in tags and _etag(current) not in tags:
+                raise PreconditionFailed(
+                    _(
+                        "Someone else changed this record after you read it; nothing was "
+                        "saved. Read it again and repeat the change."
+                    )
+                )
+            response = super().update(request, *args, **kwargs)
+        instance.refresh_from_db()
+        return self._with_etag(response, instance)
+
+
 @method_decorator(login_not_required, name="dispatch")
-class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class ScopedModelViewSet(IfMatchUpdateMixin, ScopedViewSetMixin, viewsets.ModelViewSet):
     pass
 
 
