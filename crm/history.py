@@ -34,8 +34,11 @@ def _display(field, value) -> str:
     return str(value)
 
 
-def history_rows(obj: models.Model, *, limit: int = 50) -> list[dict]:
-    """The newest `limit` changes of an object, each with its field changes, newest first.
+def history_rows(
+    obj: models.Model, *, limit: int = 50, hidden: frozenset[str] = frozenset()
+) -> list[dict]:
+    """The newest `limit` changes of an object, each with its field changes, newest first;
+    the fields named in `hidden` (crm.roles.hidden_fields: income, birth date) are left out.
 
     One query: the records are fetched together (limit + 1, the extra one to diff the
     oldest shown against) and compared pairwise in Python.
@@ -52,6 +55,8 @@ def history_rows(obj: models.Model, *, limit: int = 50) -> list[dict]:
         changes = []
         if record.history_type == "~" and older is not None:
             for change in record.diff_against(older).changes:
+                if change.field in hidden:
+                    continue
                 field = tracked.get(change.field) or obj._meta.get_field(change.field)
                 changes.append(
                     (field.verbose_name, _display(field, change.old), _display(field, change.new))
@@ -59,7 +64,7 @@ def history_rows(obj: models.Model, *, limit: int = 50) -> list[dict]:
         elif record.history_type == "+":
             for attname, field in tracked.items():
                 value = getattr(record, attname, None)
-                if value not in (None, "") and attname != "id":
+                if value not in (None, "") and attname != "id" and attname not in hidden:
                     changes.append((field.verbose_name, "", _display(field, value)))
         rows.append(
             {

@@ -80,7 +80,11 @@ def object_history(request, label: str, pk: int):
     return render(
         request,
         "crm/object_history.html",
-        {"object": obj, "rows": history_rows(obj), "model_name": model._meta.verbose_name},
+        {
+            "object": obj,
+            "rows": history_rows(obj, hidden=roles.hidden_fields(request.user, model)),
+            "model_name": model._meta.verbose_name,
+        },
     )
 
 

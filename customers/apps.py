@@ -8,7 +8,7 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.registry import NavEntry, register_nav, register_timeline_source
-        from crm.roles import Role, register_policy
+        from crm.roles import Role, register_policy, register_sensitive_fields
 
         from .models import (
             Customer,
@@ -29,6 +29,7 @@ class CustomersConfig(AppConfig):
         from .timeline import interaction_events
 
         register_policy(Customer, CustomerPolicy())
+        register_sensitive_fields(Customer, ("birth_date", "annual_income"))
         register_policy(Interaction, InteractionPolicy())
         register_policy(Tag, ReadOnlyForStaff())
         register_policy(Need, NeedPolicy())
