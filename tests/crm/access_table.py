@@ -37,8 +37,10 @@ Adding a URL: one line in TABLE, keyed by the URL name with its namespace
 matches any text ("admin:*_change"). For example
     "customers:customer_archive": rule(ACTION, "customer", get="L 405 405 405 405 405",
                                        post="L 302 403 403 302 302"),
-Objects available for `obj`: customer, need, deal, order, task, ticket, savedview, token,
-importbatch, jobrun, article, cannedreply; and the fixed values in FIXED_KWARGS.
+Objects available for `obj` (their pk fills <pk>, their external id or SKU fills <key>):
+customer, interaction, tag, user, need, deal, order, task, ticket, savedview, token,
+importbatch, jobrun, product, article, cannedreply (made in test_access_matrix.py's
+_make_objects); other URL parts come from FIXED_KWARGS (add a key there for a new one).
 """
 
 from __future__ import annotations
@@ -211,8 +213,8 @@ TABLE: dict[str, Rule] = {
     "admin:*_changelist": rule(ADMIN, get="L L - L L 200"),
     "admin:*_add": rule(ADMIN, get="L L - L L A", post="L L - L L A"),
     "admin:*_change": rule(ADMIN, get="L L L L L A", post="L L L L L A"),
-    "admin:*_delete": rule(ADMIN, get="L L L L L A", post="L L L L L A"),
-    "admin:*_history": rule(ADMIN, get="L L L L L A"),
+    "admin:*_delete": rule(ADMIN, get="L L L L L -"),
+    "admin:*_history": rule(ADMIN, get="L L L L L -"),
     "admin:otp_totp_totpdevice_config": rule(ADMIN, get="L L L L L 200"),
     "admin:otp_totp_totpdevice_qrcode": rule(ADMIN, get="L L L L L 200"),
     "admin:auth_user_password_change": rule(ADMIN, get="L L L L L 200", post="L L L L L 200"),

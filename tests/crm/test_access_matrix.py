@@ -119,14 +119,18 @@ def rule_for(pattern: Pattern) -> Rule | None:
 
 
 def how_to_add(pattern: Pattern) -> str:
-    kind = "OBJECT" if pattern.converters else "PAGE"
-    obj = ', "customer"' if pattern.converters else ""
+    if pattern.converters:
+        example = 'rule(OBJECT, "customer", get="L 200 404 403 200 200")'
+    else:
+        example = 'rule(PAGE, get="L 200 - 403 200 200")'
     return (
         f"  URL pattern {pattern.route!r} (name {pattern.name or '(none)'!r}, view "
         f"{pattern.view}) is not in tests/crm/access_table.py.\n"
-        f"    Add one line to TABLE, with the codes DESIGN.md's role table asks for, e.g.\n"
-        f'    "{pattern.key}": rule({kind}{obj}, get="L 200 - 200 200 200"),\n'
-        f"    (columns: {' '.join(COLUMNS)}; see the table's header for kinds and codes)"
+        f"    Add one line to TABLE with the codes DESIGN.md's role table asks for, e.g.\n"
+        f'        "{pattern.key}": {example},\n'
+        f"    (columns: {' '.join(COLUMNS)}; kinds, codes and objects are explained at the top\n"
+        f"    of that file; ACCESS_MATRIX_PRINT=1 pytest {__name__.replace('.', '/')}.py -s\n"
+        f"    prints what the app answers now, this pattern included)"
     )
 
 
@@ -219,6 +223,8 @@ def _make_objects(cls):
 
 
 class MatrixBase(TestCase):
+    answered: dict = {}  # ACCESS_MATRIX_PRINT: pattern key -> method -> column -> code
+
     @classmethod
     def setUpTestData(cls):
         _make_objects(cls)
@@ -239,10 +245,8 @@ class MatrixBase(TestCase):
                 kwargs[name] = self.admin_object_id(pattern)
             elif name == "id":  # admin: a user's password page
                 kwargs[name] = str(self.users["rep"].pk)
-            elif name in ("pk", "key", "label", "token", "uidb64", "url", "path", "app_label"):
-                kwargs[name] = self.value_for(rule, name, objs)
             else:
-                raise AssertionError(f"{pattern.route}: no fixture value for <{name}>")
+                kwargs[name] = self.value_for(rule, name, objs)
         return kwargs
 
     def value_for(self, rule: Rule, name: str, objs: dict):
@@ -254,12 +258,15 @@ class MatrixBase(TestCase):
             if value.startswith("<"):  # "<customer>": the pk of that fixture
                 return objs[value.strip("<>")].pk
             return value
-        obj = objs[rule.obj]
-        if name == "pk":
+        obj = objs.get(rule.obj)
+        if obj is not None and name == "pk":
             return obj.pk
-        if name == "key":  # upsert by external id or sku
+        if obj is not None and name == "key":  # upsert by external id or sku
             return getattr(obj, "external_id", None) or getattr(obj, "sku", None) or obj.pk
-        raise AssertionError(f"no value for <{name}> of {rule.obj}")
+        raise LookupError(
+            f"no value for <{name}> of obj={rule.obj!r}: name a fixture object in the rule, or "
+            f"add FIXED_KWARGS[{rule.obj!r}][{name!r}] in tests/crm/access_table.py"
+        )
 
     def admin_object_id(self, pattern: Pattern) -> str:
         """The pk of a row of the model an admin URL is about (admin:<app>_<model>_<view>)."""
@@ -291,8 +298,11 @@ class MatrixBase(TestCase):
         cookies = client.cookies
         client.cookies = type(cookies)(cookies)
         cache.clear()  # the API's rate limits count every request of the column
+        error = None
         with transaction.atomic():
-            before = self.writes()
+            # The counters keep what a rolled-back savepoint wrote, so the last request's
+            # "after" is this one's "before": one query per request.
+            before = self.last_writes
             try:
                 if method == "GET":
                     response = client.get(url)
@@ -301,22 +311,30 @@ class MatrixBase(TestCase):
                 else:
                     response = client.post(url, {})
             except Exception as exc:  # a 500: report it with the others
-                transaction.set_rollback(True)
-                client.cookies = cookies
-                return f"500 ({type(exc).__name__}: {exc})", "", []
-            after = self.writes()
+                error = f"500 ({type(exc).__name__}: {exc})"
+            else:
+                self.last_writes = self.writes()
             transaction.set_rollback(True)
         client.cookies = cookies
-        written = sorted(t for t, n in after.items() if n != before.get(t, 0)) if after else []
+        if error is not None:
+            self.last_writes = self.writes()
+            return error, "", []
+        after = self.last_writes
+        written = sorted(t for t, n in after.items() if n != before.get(t, 0))
         return response.status_code, response.get("Location", ""), written
 
     def check_column(self, column: str):
         client = Client()
         if column != "anon":
             client.force_login(self.users[column])
-        problems, printed = [], []
+        self.last_writes = self.writes()
+        problems = []
+        printing = bool(os.environ.get("ACCESS_MATRIX_PRINT"))
         for pattern in url_patterns():
             rule = rule_for(pattern)
+            if rule is None and printing:  # show what an unclassified pattern answers
+                obj = "customer" if pattern.converters else None
+                rule = access_table.rule("?", obj, get="? ? ? ? ? ?", post="? ? ? ? ? ?")
             if rule is None or rule.skip:
                 continue
             side = "theirs" if column == "rep*" else "mine"
@@ -330,7 +348,8 @@ class MatrixBase(TestCase):
             for method, expected in rule.expectations(column):
                 got, location, written = self.ask(client, method, url, rule.kind)
                 code = describe(got, location)
-                printed.append((pattern.key, method, code))
+                answered = MatrixBase.answered.setdefault(pattern.key, {})
+                answered.setdefault(method, {})[column] = code
                 if rule.obj == "history" and audited_model("customers.customer") is None:
                     expected = "L" if column == "anon" else "404"  # nothing is audited yet
                 if not matches(expected, code):
@@ -341,11 +360,17 @@ class MatrixBase(TestCase):
                     problems.append(
                         f"{column:5} {method:4} {url}  ({pattern.key}): wrote to {', '.join(written)}"
                     )
-        if os.environ.get("ACCESS_MATRIX_PRINT"):
-            print(f"\n# column {column}")
-            for key, method, code in printed:
-                print(f"{key}\t{method}\t{code}")
         return problems
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        if os.environ.get("ACCESS_MATRIX_PRINT"):
+            print("\n# What the app answers, as rows of TABLE (kinds and objects to be checked):")
+            for key, methods in cls.answered.items():
+                codes = {m: " ".join(methods[m].get(c, "-") for c in COLUMNS) for m in methods}
+                post = f', post="{codes["POST"]}"' if "POST" in codes else ""
+                print(f'    "{key}": rule(?, get="{codes.get("GET", "")}"{post}),')
 
 
 def reverse_pattern(pattern: Pattern, kwargs: dict) -> str:
