@@ -313,7 +313,10 @@ class MatrixBase(TestCase):
             except Exception as exc:  # a 500: report it with the others
                 error = f"500 ({type(exc).__name__}: {exc})"
             else:
-                self.last_writes = self.writes()
+                # A redirect to the login page comes from the middleware before any view
+                # runs: nothing to count (this saves a third of the statistics queries).
+                if describe(response.status_code, response.get("Location", "")) != "L":
+                    self.last_writes = self.writes()
             transaction.set_rollback(True)
         client.cookies = cookies
         if error is not None:
