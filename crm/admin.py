@@ -2,7 +2,7 @@
 staff status for other reasons, but the site stays closed to them."""
 
 from axes import admin as axes_admin
-from axes.models import AccessFailureLog, AccessLog
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 
 from . import roles
@@ -53,3 +53,16 @@ for _model, _admin in (
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, type(_admin.__name__, (ReadOnlyLoginHistory, _admin), {}))
+
+
+class LockoutAdmin(axes_admin.AccessAttemptAdmin):
+    """The failure counters behind a lockout: an admin deletes one to unlock a user at once,
+    but does not edit them (every field is read-only; a "save" only logged a change)."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, LockoutAdmin)

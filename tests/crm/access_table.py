@@ -212,7 +212,7 @@ TABLE: dict[str, Rule] = {
     "admin:app_list": rule(ADMIN, "app", get="L L L L L 200"),
     "admin:*_changelist": rule(ADMIN, get="L L - L L 200"),
     "admin:*_add": rule(ADMIN, get="L L - L L A", post="L L - L L A"),
-    "admin:*_change": rule(ADMIN, get="L L L L L A", post="L L L L L A"),
+    "admin:*_change": rule(ADMIN, get="L L L L L 200", post="L L L L L A"),
     "admin:*_delete": rule(ADMIN, get="L L L L L -"),
     "admin:*_history": rule(ADMIN, get="L L L L L -"),
     "admin:otp_totp_totpdevice_config": rule(ADMIN, get="L L L L L 200"),

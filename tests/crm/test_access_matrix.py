@@ -218,8 +218,50 @@ def _make_objects(cls):
     )
     cls.survey_token = service_services.survey_token(invitation)
     TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
-    WebhookEndpoint.objects.create(url="https://example.com/hook", secret="s" * 32)
+    _admin_rows(objects["mine"], manager)
     cls.objects_by_side = objects
+
+
+def _admin_rows(mine: dict, manager) -> None:
+    """One row of each model the admin site lists and the pages above do not make, so
+    that every admin change page is really rendered for the admin."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    from crm.api.models import WebhookDelivery
+    from customers.models import CustomerMerge, LifecycleChange
+    from ops.models import WorkerHeartbeat
+    from service.models import Holiday, SLABreach, SLAPolicy
+
+    now = timezone.now()
+    run = mine["jobrun"]
+    models = apps.get_model
+    models("analytics", "Segment").objects.create(run=run, number=1, name="high_regular", size=1)
+    models("analytics", "AssociationRule").objects.create(
+        run=run,
+        antecedents=[1],
+        consequents=[2],
+        antecedent_size=1,
+        support=0.1,
+        confidence=0.5,
+        lift=1.2,
+        baskets=10,
+    )
+    endpoint = WebhookEndpoint.objects.create(url="https://example.com/hook", secret="s" * 32)
+    WebhookDelivery.objects.create(endpoint=endpoint, event="customer.created", payload={})
+    WorkerHeartbeat.objects.create(
+        hostname="w1", queues="default", pid=1, started_at=now, seen_at=now
+    )
+    LifecycleChange.objects.create(customer=mine["customer"], to_stage="customer")
+    CustomerMerge.objects.create(kept=mine["customer"], merged_id=999, merged_name="Old")
+    policy = SLAPolicy.objects.first() or SLAPolicy.objects.create(
+        priority="normal", name="Normal", first_response_minutes=60, resolution_minutes=480
+    )
+    Holiday.objects.create(policy=policy, date=now.date(), name="Holiday")
+    SLABreach.objects.create(ticket=mine["ticket"], kind="resolution", due_at=now)
+    seen = {"username": manager.username, "ip_address": "192.0.2.1", "user_agent": "test"}
+    AccessAttempt.objects.create(**seen, attempt_time=now, failures_since_start=1)
+    AccessLog.objects.create(**seen, attempt_time=now)
+    AccessFailureLog.objects.create(**seen, attempt_time=now)
 
 
 class MatrixBase(TestCase):
