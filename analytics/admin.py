@@ -19,6 +19,15 @@ class JobRunAdmin(admin.ModelAdmin):
     list_select_related = ("started_by",)
     readonly_fields = [f.name for f in JobRun._meta.fields]
 
+    # A run is a record of what a job did: started from the Jobs page or `run_job`, never
+    # typed in. With every field read-only an "add" (or a "save") of the empty form would
+    # write a run with no job kind.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):

@@ -217,6 +217,22 @@ def can(user: User | None, action: str, obj_or_model: Model | type[Model]) -> bo
     return policy.allows(user, role, action, obj)
 
 
+_sensitive: dict[str, frozenset[str]] = {}
+
+
+def register_sensitive_fields(model: type[Model], names: Iterable[str]) -> None:
+    """Fields of a model that only the "view_sensitive_fields" roles may see (DESIGN.md:
+    annual income and birth date); generic views such as the history page hide them."""
+    _sensitive[model._meta.label_lower] = frozenset(names)
+
+
+def hidden_fields(user: User | None, model: type[Model]) -> frozenset[str]:
+    """The fields of `model` that `user` may not see (empty for managers and admins)."""
+    if may(user, "view_sensitive_fields"):
+        return frozenset()
+    return _sensitive.get(model._meta.label_lower, frozenset())
+
+
 def sync_role_permissions(**kwargs) -> None:
     """Give each role group exactly the model permissions of ROLE_PERMISSIONS.
 

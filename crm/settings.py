@@ -166,6 +166,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Login history for admins: every success is in the access log, and every failure in the
+# failure log (the attempt counters above are reset on success, so they are no history).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # Internationalisation: English and Simplified Chinese, chosen by the user.
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")

@@ -14,7 +14,7 @@ class CustomersConfig(AppConfig):
         register_personal_data(personal_data_source)
         from crm.history import register_audited
         from crm.registry import NavEntry, register_nav, register_timeline_source
-        from crm.roles import Role, register_policy
+        from crm.roles import Role, register_policy, register_sensitive_fields
 
         from .models import (
             Customer,
@@ -37,6 +37,7 @@ class CustomersConfig(AppConfig):
         register_audited(Customer, sensitive=("annual_income", "birth_date"))
         register_audited(Interaction)
         register_policy(Customer, CustomerPolicy())
+        register_sensitive_fields(Customer, ("birth_date", "annual_income"))
         register_policy(Interaction, InteractionPolicy())
         register_policy(Tag, ReadOnlyForStaff())
         register_policy(Need, NeedPolicy())

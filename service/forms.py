@@ -12,7 +12,7 @@ from crm.roles import Role
 from customers.models import Customer
 from sales.models import Order
 
-from .choices import TicketCategory, TicketChannel, TicketPriority, TicketStatus
+from .choices import OPEN_STATUSES, TicketCategory, TicketChannel, TicketPriority, TicketStatus
 from .models import Article, CannedReply, Ticket
 
 
@@ -148,16 +148,33 @@ class AssignForm(forms.Form):
         self.fields["assignee"].queryset = working_users()
 
 
+def status_choices(current: str) -> list[str]:
+    """The statuses a ticket in `current` can be set to by hand, `current` first so the
+    select shows where the ticket is now (resolving needs a solution: ResolveForm)."""
+    if current in OPEN_STATUSES:
+        targets = [TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.CLOSED]
+    else:
+        targets = [TicketStatus.CLOSED, TicketStatus.REOPENED]
+    return [current, *(s for s in targets if s != current)]
+
+
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("Status"),
-        choices=[
-            (TicketStatus.OPEN, TicketStatus.OPEN.label),
-            (TicketStatus.PENDING, TicketStatus.PENDING.label),
-            (TicketStatus.CLOSED, TicketStatus.CLOSED.label),
-            (TicketStatus.REOPENED, TicketStatus.REOPENED.label),
-        ],
-    )
+    """Set a ticket's status; the select starts at the ticket's current status."""
+
+    status = forms.ChoiceField(label=_("Status"))
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+        field = self.fields["status"]
+        field.choices = [(s, TicketStatus(s).label) for s in status_choices(ticket.status)]
+        field.initial = ticket.status
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if status == self.ticket.status:
+            raise forms.ValidationError(_("The ticket already has this status."))
+        return status
 
 
 class MergeForm(forms.Form):

@@ -241,7 +241,7 @@ class TicketDetailView(ScopedQuerysetMixin, DetailView):
                 "reply_form": ReplyForm(),
                 "resolve_form": ResolveForm(initial={"solution": ticket.solution}),
                 "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
-                "status_form": StatusForm(initial={"status": ticket.status}),
+                "status_form": StatusForm(ticket=ticket),
                 "merge_form": MergeForm(),
             }
             forms.update(self.forms)
@@ -267,7 +267,7 @@ class TicketActionView(View):
         )
         if not roles.can(request.user, self.action, ticket):
             raise PermissionDenied
-        form = self.form_class(request.POST)
+        form = self.form_class(request.POST, **self.form_kwargs(ticket))
         if form.is_valid():
             try:
                 message = self.perform(ticket, form.cleaned_data)
@@ -282,6 +282,9 @@ class TicketActionView(View):
         return render(
             request, view.template_name, view.get_context_data(object=view.object), status=400
         )
+
+    def form_kwargs(self, ticket) -> dict:
+        return {}
 
     def perform(self, ticket, data) -> str:
         """Do the action with the form's cleaned data; returns the success message.
@@ -340,6 +343,9 @@ class TicketStatusView(TicketActionView):
     action = "change"
     form_class = StatusForm
     form_name = "status_form"
+
+    def form_kwargs(self, ticket):
+        return {"ticket": ticket}
 
     def perform(self, ticket, data):
         services.ticket_set_status(ticket=ticket, status=data["status"], user=self.request.user)

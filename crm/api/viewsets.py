@@ -207,7 +207,8 @@ class BulkCreateMixin:
         ),
     )
     @action(detail=False, methods=["post"], url_path="bulk")
-    def bulk_create(self, request):
+    def bulk_create(self, request, *args, **kwargs):
+        # *args/**kwargs: the router's format-suffix route (bulk.json) passes `format`.
         rows = request.data
         limit = settings.API_BULK_MAX_ROWS
         if not isinstance(rows, list):
@@ -331,7 +332,7 @@ def upsert_action(field: str, segment: str, key_description: str):
         ],
     )
     @action(detail=False, methods=["put"], url_path=rf"{segment}/(?P<key>[^/]+)")
-    def upsert(self, request, key):
+    def upsert(self, request, key, *args, **kwargs):
         return self.upsert_object(request, key)
 
     return upsert

@@ -4,7 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt, AccessAttemptExpiration
+from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog, AccessLog
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -115,3 +115,34 @@ def test_content_security_policy_forbids_inline_scripts(client_for):
     assert "frame-ancestors 'none'" in policy
     body = response.content.decode()
     assert "<script>" not in body and " onclick=" not in body
+
+
+@override_settings(AXES_ENABLED=True)
+def test_admins_read_the_login_history_of_successes_and_failures(client_for):
+    UserFactory(username="walker", role=Role.SALES_REP)
+    browser = {"REMOTE_ADDR": "203.0.113.7", "HTTP_USER_AGENT": "Mozilla/5.0 TestBrowser/1.0"}
+    for password in ("wrong-password", PASSWORD):
+        Client(**browser).post(reverse("login"), {"username": "walker", "password": password})
+    admin = client_for(Role.ADMIN)
+    for url, marker in (
+        ("/admin/axes/accesslog/", "walker"),
+        ("/admin/axes/accessfailurelog/", "walker"),
+    ):
+        page = admin.get(url).content.decode()
+        assert marker in page and "203.0.113.7" in page and "TestBrowser/1.0" in page, url
+    # Read-only: no add, no change, no delete, even for an admin.
+    failure = AccessFailureLog.objects.get(username="walker")
+    assert admin.get("/admin/axes/accessfailurelog/add/").status_code == 403
+    assert (
+        admin.post(
+            f"/admin/axes/accessfailurelog/{failure.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    change = admin.post(f"/admin/axes/accessfailurelog/{failure.pk}/change/", {"username": "x"})
+    assert change.status_code == 403
+    assert AccessFailureLog.objects.filter(username="walker").count() == 1
+    assert AccessLog.objects.filter(username="walker", ip_address="203.0.113.7").count() == 1
+    # The admin site is the admin's: a manager is sent to its login page.
+    response = client_for(Role.MANAGER).get("/admin/axes/accesslog/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")

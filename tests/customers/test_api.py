@@ -169,6 +169,16 @@ def test_bulk_creates_all_rows(api_for):
     assert Customer.objects.count() == 5
 
 
+def test_bulk_and_upsert_answer_with_a_format_suffix_too(api_for):
+    # The router also routes bulk.json and by-external-id/<key>.json; they were a 500.
+    client = api_for(Role.MANAGER)
+    response = client.post(f"{URL}bulk.json", [{"name": "A", "external_id": "A1"}], format="json")
+    assert response.status_code == 201
+    response = client.put(f"{URL}by-external-id/A1.json", {"name": "B"}, format="json")
+    assert response.status_code == 200
+    assert Customer.objects.get(external_id="A1").name == "B"
+
+
 def test_bulk_is_all_or_nothing_with_errors_by_row_and_field(api_for):
     CustomerFactory(external_id="TAKEN")
     rows = [

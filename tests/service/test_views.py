@@ -459,3 +459,50 @@ def test_rep_sees_the_create_form_prefilled(client_for, users):
     assert page.status_code == 200
     assert page.context["form"]["customer"].value() == str(customer.pk)
     assert page.context["for_customer"] == customer
+
+
+# --- the status select ------------------------------------------------------------------
+
+
+def _status_options(response):
+    """(value, selected) of each option of the "Set status" select, in page order."""
+    import re
+
+    html = response.content.decode()
+    form = html[
+        html.index(reverse("service:ticket_status", args=[response.context["ticket"].pk])) :
+    ]
+    select = form[form.index("<select") : form.index("</select>")]
+    return [
+        (m.group(2), bool(m.group(1) or m.group(3)))
+        for m in re.finditer(r"<option( selected)? value=\"([^\"]*)\"( selected)?", select)
+    ]
+
+
+def test_status_select_starts_at_the_current_status(client_for, users):
+    client = client_for(A)
+    ticket = TicketFactory(customer__owner=users[R])
+    services.ticket_resolve(ticket=ticket, user=users[A], solution="Replaced the lid.")
+    options = _status_options(client.get(detail(ticket)))
+    assert options[0] == ("resolved", True)
+    assert [v for v, selected in options if selected] == ["resolved"]
+    assert {v for v, _ in options} == {"resolved", "closed", "reopened"}
+
+    # Saving the select unchanged says so at the field and changes nothing.
+    response = client.post(
+        reverse("service:ticket_status", args=[ticket.pk]), {"status": "resolved"}
+    )
+    assert response.status_code == 400
+    assert "already has this status" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved"
+
+    response = client.post(
+        reverse("service:ticket_status", args=[ticket.pk]), {"status": "reopened"}
+    )
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == "reopened"
+    options = _status_options(client.get(detail(ticket)))
+    assert options[0] == ("reopened", True)
+    assert {v for v, _ in options} == {"reopened", "open", "pending", "closed"}
