@@ -190,4 +190,4 @@ def test_the_history_page_hides_them_from_reps(client_for, rich):
     rich.save()
     page = response.content.decode() + client_for(R).get(url).content.decode()
     assert not leaks(page) and "99999" not in page
-    assert "99,999" in client_for(M).get(url).content.decode()
+    assert "99999" in client_for(M).get(url).content.decode().replace(",", "")
