@@ -47,6 +47,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "view_sensitive_fields": frozenset({Role.MANAGER, Role.ADMIN}),
     "reassign_work": frozenset({Role.MANAGER, Role.ADMIN}),
     "use_admin_site": frozenset({Role.ADMIN}),
+    # Email templates and campaigns (marketing app).
+    "manage_marketing": frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 # Django model permissions per role, for the admin site and for anything that asks
