@@ -16,7 +16,12 @@ def send_customer_email_task(self, email_id: int) -> str | None:
     try:
         return services.email_deliver(email_id, final_attempt=final)
     except Exception as exc:
-        raise self.retry(exc=exc, countdown=services.retry_delay(self.request.retries + 1)) from exc
+        # throw=False: the retry is queued and this run ends quietly (its failure is
+        # recorded on the email); run eagerly (tests, CELERY_TASK_ALWAYS_EAGER) the returned
+        # Retry makes Celery run the next attempt at once instead of raising it.
+        return self.retry(
+            exc=exc, countdown=services.retry_delay(self.request.retries + 1), throw=False
+        )
 
 
 @shared_task(name="marketing.tasks.campaign_start_task")
