@@ -174,6 +174,9 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # When the last batch ran: the beat tick resumes a campaign only when its batch chain
+    # has stopped (retries waiting, or a lost task), never beside a running chain.
+    last_batch_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -57,14 +57,14 @@ def campaign_list() -> QuerySet[Campaign]:
     return Campaign.objects.select_related("template", "created_by").annotate(
         n_recipients=Count("recipients", filter=Q(recipients__holdout=False)),
         n_sent=Count("recipients", filter=Q(recipients__status=RecipientStatus.SENT)),
-    )
+    ).order_by("-created_at", "-id")
 
 
 def campaign_counts(campaign: Campaign) -> dict:
     """Every count of a campaign's recipients in one aggregate query."""
     is_sent = Q(recipients__status=RecipientStatus.SENT)
     return Campaign.objects.filter(pk=campaign.pk).aggregate(
-        recipients=Count("recipients"),
+        total=Count("recipients"),
         holdout=Count("recipients", filter=Q(recipients__holdout=True)),
         targeted=Count("recipients", filter=Q(recipients__holdout=False)),
         pending=Count("recipients", filter=Q(recipients__status=RecipientStatus.PENDING)),

@@ -12,7 +12,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -350,6 +350,7 @@ def campaign_send_batch(*, campaign_id: int, now: datetime | None = None) -> dic
         )
         if campaign is None:
             return {"sent": 0, "failed": 0, "more": False}
+        Campaign.objects.filter(pk=campaign.pk).update(last_batch_at=now)
         batch = list(
             CampaignRecipient.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("customer__owner", "customer__organisation")
@@ -421,11 +422,15 @@ def marketing_tick(*, now: datetime | None = None) -> dict:
     )
     for pk in due:
         campaign_start_task.delay(pk)
+    # A chain of batches re-queues itself every batch_interval_seconds(); one that has not
+    # run for twice that (at least two minutes) has stopped.
+    quiet = now - timedelta(seconds=max(2 * batch_interval_seconds(), 120))
     resume = list(
         Campaign.objects.filter(
+            Q(last_batch_at__isnull=True) | Q(last_batch_at__lt=quiet),
             status=CampaignStatus.SENDING,
             recipients__status=RecipientStatus.PENDING,
-            recipients__next_attempt_at__lte=now - timedelta(seconds=batch_interval_seconds()),
+            recipients__next_attempt_at__lte=now,
         )
         .distinct()
         .values_list("pk", flat=True)
