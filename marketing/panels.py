@@ -12,5 +12,9 @@ PANEL_ROLES = frozenset(Role)
 def email_panel(request, customer) -> dict | None:
     if not may_write_to(request.user, customer):
         return None
-    emails = list(customer.emails.only("subject", "status", "created_at", "sent_at", "error")[:5])
+    emails = list(
+        customer.emails.only("customer_id", "subject", "status", "created_at", "sent_at", "error")[
+            :5
+        ]
+    )
     return {"customer": customer, "emails": emails}

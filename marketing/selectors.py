@@ -54,10 +54,14 @@ def emails_of(user) -> QuerySet[OutboundEmail]:
 
 
 def campaign_list() -> QuerySet[Campaign]:
-    return Campaign.objects.select_related("template", "created_by").annotate(
-        n_recipients=Count("recipients", filter=Q(recipients__holdout=False)),
-        n_sent=Count("recipients", filter=Q(recipients__status=RecipientStatus.SENT)),
-    ).order_by("-created_at", "-id")
+    return (
+        Campaign.objects.select_related("template", "created_by")
+        .annotate(
+            n_recipients=Count("recipients", filter=Q(recipients__holdout=False)),
+            n_sent=Count("recipients", filter=Q(recipients__status=RecipientStatus.SENT)),
+        )
+        .order_by("-created_at", "-id")
+    )
 
 
 def campaign_counts(campaign: Campaign) -> dict:

@@ -209,10 +209,10 @@ def campaign_target(campaign: Campaign) -> QuerySet[Customer]:
         if not query and campaign.saved_view is None:
             return qs.none()
         return CustomerFilter(QueryDict(query), queryset=qs, request=None).qs.order_by()
-    tag_ids = list(campaign.tags.values_list("pk", flat=True))
-    return qs.filter(
-        pk__in=Customer.tags.through.objects.filter(tag_id__in=tag_ids).values("customer_id")
+    tagged = Customer.tags.through.objects.filter(
+        tag_id__in=campaign.tags.through.objects.filter(campaign_id=campaign.pk).values("tag_id")
     )
+    return qs.filter(pk__in=tagged.values("customer_id"))
 
 
 def campaign_audience(campaign: Campaign) -> QuerySet[Customer]:
