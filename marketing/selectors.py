@@ -43,14 +43,9 @@ def writable_customer(user, pk: int) -> Customer:
 
 
 def emails_of(user) -> QuerySet[OutboundEmail]:
-    """The emails whose customers the user may write to (their own customers for reps)."""
-    qs = OutboundEmail.objects.all()
-    role = roles.role_of(user)
-    if role is None:
-        return qs.none()
-    if role is Role.SALES_REP:
-        return qs.filter(customer__owner=user)
-    return qs
+    """The emails the user may read: like interactions, every staff role sees those of every
+    customer it can see (writing stays with may_write_to)."""
+    return OutboundEmail.objects.filter(customer__in=roles.visible(user, Customer))
 
 
 def campaign_list() -> QuerySet[Campaign]:

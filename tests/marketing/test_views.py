@@ -213,3 +213,25 @@ def test_the_customer_page_email_panel_is_constant_in_queries(
     with django_assert_max_num_queries(2):  # the user's role, the emails
         context = email_panel(Req(), customer)
     assert len(context["emails"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        (Role.SALES_REP, False),
+        (Role.SUPPORT_AGENT, False),
+        (Role.MANAGER, True),
+        (Role.ADMIN, True),
+    ],
+)
+def test_the_marketing_nav_entries_are_for_managers_and_admins(client_for, role, shown):
+    page = client_for(role).get("/customers/").content.decode()
+    assert ('href="/marketing/"' in page) is shown
+    assert ('href="/marketing/templates/"' in page) is shown
+
+
+def test_anonymous_users_are_sent_to_login_but_links_in_emails_work(client):
+    response = client.get(reverse("marketing:campaign_list"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert client.get(reverse("marketing:unsubscribe", args=["bad"])).status_code == 404
+    assert client.get(reverse("marketing:track_open", args=["bad"])).status_code == 200
