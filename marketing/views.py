@@ -17,7 +17,6 @@ from django.db.models import ProtectedError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -28,7 +27,7 @@ from crm import roles
 from crm.mixins import CapabilityRequiredMixin
 
 from . import rendering, selectors, services
-from .choices import CampaignStatus, Language, RecipientStatus
+from .choices import CampaignStatus, RecipientStatus
 from .forms import CampaignForm, ComposeForm, EmailTemplateForm, ScheduleForm
 from .models import Campaign, CampaignRecipient, EmailTemplate
 
@@ -55,7 +54,8 @@ def email_compose(request, pk: int):
     """Write to one customer: template (optional), preview, attachments, send."""
     customer = selectors.writable_customer(request.user, pk)
     preview = None
-    language = Language.ZH if (get_language() or "").startswith("zh") else Language.EN
+    # The customer's language (Chinese for a Chinese-speaking country), else the site's.
+    language = services.language_for("auto", customer)
     if request.method == "POST":
         form = ComposeForm(request.POST, request.FILES)
         action = request.POST.get("action", "preview")

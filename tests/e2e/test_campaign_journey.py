@@ -94,3 +94,19 @@ def test_manager_creates_previews_sends_and_reads_a_campaign(open_session, varia
         expect(canvas).to_have_attribute("style", re.compile("height"))
     assert page.locator("[data-testid=recipients] tbody tr").count() == 9
     s.shot("campaign-results")
+
+    # One email to one customer from the customer page: template, preview, send, timeline.
+    mail.outbox.clear()
+    customer = campaign.recipients.select_related("customer").first().customer
+    s.goto(customer.get_absolute_url())
+    page.click("[data-testid=write-email]")
+    page.select_option("#id_template", label="Spring")
+    page.select_option("#id_language", "en")
+    page.click("[data-testid=preview]")
+    expect(page.locator("[data-testid=email-preview]")).to_contain_text(f"Dear {customer.name}")
+    expect(page.locator("#id_subject")).to_have_value("Hello {{ first_name }}")
+    s.shot("email-compose")
+    page.click("[data-testid=send]")
+    expect(page.locator("[data-testid=panel-email] [data-testid=email-status]")).to_have_count(1)
+    assert [m.to for m in mail.outbox] == [[customer.email]]
+    expect(page.locator("[data-testid=panel-email]")).to_contain_text("Hello Vip")
