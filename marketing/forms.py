@@ -93,7 +93,6 @@ class ComposeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["body"].help_text = fields_help()
         self.fields["attachments"].help_text = _("At most %(mb)s MB in all.") % {
             "mb": settings.EMAIL_ATTACHMENTS_MAX_MB
         }
