@@ -323,3 +323,11 @@ def test_campaign_pages_are_for_managers_only(client_for, template, users):
         )
     assert Campaign.objects.get().status == "draft"
     assert client_for(Role.MANAGER).get(reverse("marketing:campaign_list")).status_code == 200
+
+
+def test_the_beat_schedule_runs_the_marketing_tick():
+    from crm.celery import app
+
+    entries = [e for e in app.conf.beat_schedule.values() if e["task"].startswith("marketing.")]
+    assert [e["task"] for e in entries] == ["marketing.tasks.marketing_tick_task"]
+    assert "marketing.tasks.marketing_tick_task" in app.tasks

@@ -158,3 +158,29 @@ def test_a_send_that_fails_once_is_sent_on_retry(client_for, users, on_commit, m
     email = OutboundEmail.objects.get()
     assert (email.status, email.attempts) == ("sent", 2)
     assert len(mail.outbox) == 1
+
+
+def test_an_email_whose_task_was_lost_is_sent_by_the_beat_tick(users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marketing import services
+
+    customer = CustomerFactory(owner=users[Role.SALES_REP])
+    lost = OutboundEmail.objects.create(
+        customer=customer,
+        to_address=customer.email,
+        language="en",
+        subject="Lost",
+        body="b",
+        created_at=timezone.now() - timedelta(hours=3),
+    )
+    recent = OutboundEmail.objects.create(
+        customer=customer, to_address=customer.email, language="en", subject="Recent", body="b"
+    )
+    assert services.marketing_tick()["emails"] == 1
+    lost.refresh_from_db()
+    recent.refresh_from_db()
+    assert (lost.status, recent.status) == ("sent", "queued")
+    assert [m.subject for m in mail.outbox] == ["Lost"]
