@@ -486,16 +486,19 @@ def unsubscribe(token: str) -> tuple[str, Customer | None]:
         customer.marketing_consent = False
         customer.save(update_fields=["marketing_consent", "updated_at"])
         CampaignRecipient.objects.filter(pk=recipient.pk).update(unsubscribed_at=now)
-        with override(recipient.language):
+        # Staff read the timeline: the site's language, not the customer's.
+        with override(settings.LANGUAGE_CODE):
             subject = _("Unsubscribed from marketing emails")
+            body = _("Withdrew marketing consent from the link in campaign “%(name)s”.") % {
+                "name": recipient.campaign.name
+            }
         Interaction.objects.create(
             customer=customer,
             channel=Channel.EMAIL,
             direction=Direction.INBOUND,
             occurred_at=now,
             subject=subject,
-            body=_("Withdrew marketing consent from the link in campaign “%(name)s”.")
-            % {"name": recipient.campaign.name},
+            body=body,
         )
     return "done", customer
 
