@@ -66,6 +66,7 @@ def test_manager_creates_previews_sends_and_reads_a_campaign(open_session, varia
     expect(page.locator("[data-testid=campaign-sample]")).to_contain_text("Hello Vip")
     s.shot("campaign-preview")
 
+    page.once("dialog", lambda dialog: dialog.accept())  # "Send this campaign to 7 ...?"
     page.click("[data-testid=send-now]")
     progress = page.locator("[data-testid=campaign-progress]")
     expect(progress).to_have_attribute("data-status", "sent")
