@@ -99,6 +99,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=1, minute=40),
         "args": ("forecast",),
     },
+    # Marketing: start scheduled campaigns when due, resume campaign batches whose retries
+    # fell due (or whose task was lost) and re-queue lost single emails. Every minute so a
+    # scheduled campaign starts within a minute of its time; a few indexed queries when idle.
+    "marketing-tick": {
+        "task": "marketing.tasks.marketing_tick_task",
+        "schedule": 60.0,
+    },
     # Service desk: escalate tickets that just missed a service-level target (each once) and
     # refresh the suggested-answers index when stale. Five minutes is the longest an agent
     # should learn late of a breach; the round is a few indexed queries when nothing is due.

@@ -51,6 +51,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # irreversible erasure for admins only.
     "export_personal_data": frozenset({Role.MANAGER, Role.ADMIN}),
     "erase_personal_data": frozenset({Role.ADMIN}),
+    # Email templates and campaigns (marketing app).
+    "manage_marketing": frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 # Django model permissions per role, for the admin site and for anything that asks

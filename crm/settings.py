@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "sales",
     "service",
     "analytics",
+    "marketing",
     "ops",
 ]
 
@@ -217,6 +218,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Days after a completed order to send the customer a satisfaction survey; 0 = never.
 SURVEY_AFTER_ORDER_DAYS = env.int("SURVEY_AFTER_ORDER_DAYS", default=0)
+# Email to customers and campaigns (marketing app). Attachments of one email together stay
+# under this size: most mail servers refuse messages above 10-25 MB once base64 adds a third.
+EMAIL_ATTACHMENTS_MAX_MB = env.int("EMAIL_ATTACHMENTS_MAX_MB", default=10)
+# A send that fails is tried again after 1, 2, 4... times this many seconds, up to this many
+# attempts in all, then marked failed (and shown so) rather than dropped.
+EMAIL_SEND_MAX_ATTEMPTS = env.int("EMAIL_SEND_MAX_ATTEMPTS", default=4)
+EMAIL_RETRY_BASE_SECONDS = env.int("EMAIL_RETRY_BASE_SECONDS", default=60)
+# Campaigns go out in batches of this size, at most this many messages a minute (the mail
+# provider's limit; one batch task per CAMPAIGN_BATCH_SIZE / rate minutes).
+CAMPAIGN_BATCH_SIZE = env.int("CAMPAIGN_BATCH_SIZE", default=100)
+CAMPAIGN_RATE_PER_MINUTE = env.int("CAMPAIGN_RATE_PER_MINUTE", default=600)
 
 # Celery: Redis when REDIS_URL is set, else kombu's file-system transport (needs no server).
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"

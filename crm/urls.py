@@ -29,6 +29,7 @@ urlpatterns = [
     path("sales/", include("sales.urls")),
     path("service/", include("service.urls")),
     path("analytics/", include("analytics.urls")),
+    path("marketing/", include("marketing.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("crm.api.urls")),
 ]
