@@ -19,7 +19,7 @@ from crm import roles
 from crm.mixins import ScopedQuerysetMixin
 from crm.registry import customer_panels
 
-from . import selectors, services
+from . import duplicates, selectors, services
 from .choices import CustomerKind, LifecycleStage
 from .filters import SORTABLE, CustomerFilter
 from .forms import (
@@ -469,7 +469,11 @@ class DuplicatesView(View):
         return render(
             request,
             "customers/customer_duplicates.html",
-            {"groups": groups, "reason": reason if len(reasons) == 1 else ""},
+            {
+                "groups": groups,
+                "reason": reason if len(reasons) == 1 else "",
+                "similar_run": duplicates.last_run() if "similar_name" in reasons else None,
+            },
         )
 
 
