@@ -101,9 +101,7 @@ def test_reps_and_agents_cannot_open_the_duplicates_page(client_for, users):
 
 
 @needs_trigrams
-def test_the_page_reads_pairs_in_constant_queries(
-    client_for, users, django_assert_max_num_queries
-):
+def test_the_page_reads_pairs_in_constant_queries(client_for, users, django_assert_max_num_queries):
     owner = users[Role.SALES_REP]
     for i in range(30):
         CustomerFactory(name=f"Maria Garcia{i:02d}", city=f"City {i}", owner=owner)
