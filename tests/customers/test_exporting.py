@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.roles import Role
 from customers.exporting import export_customers
@@ -89,7 +90,7 @@ def test_exports_need_a_role(client, users, name):
 def test_reps_and_agents_export_customers_with_an_age_band_instead_of_sensitive_fields(
     client_for,
 ):
-    today = date.today()
+    today = timezone.localdate()
     CustomerFactory(
         external_id="S1",
         birth_date=date(today.year - 35, 1, 1),
