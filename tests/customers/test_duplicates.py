@@ -137,3 +137,18 @@ def test_duplicate_groups_include_similar_pairs_for_managers(users):
     duplicates.refresh_similar_names()
     groups = duplicate_groups(user=users[Role.MANAGER], reasons=("similar_name",))
     assert [[c.name for c in g.customers] for g in groups] == [["Jon Smith", "John Smith"]]
+
+
+@needs_trigrams
+def test_data_quality_page_links_similar_names_to_the_merge_page(client_for, users):
+    a = CustomerFactory(name="Jon Smith", city="Leeds")
+    b = CustomerFactory(name="John Smith", city="Leeds")
+    duplicates.refresh_similar_names()
+    client = client_for(Role.MANAGER)
+    page = client.get(
+        reverse("customers:data_quality_check", args=["duplicate-similar-name"])
+    ).content.decode()
+    assert "Jon Smith" in page and "John Smith" in page
+    assert f"{reverse('customers:customer_merge')}?a={a.pk}&amp;b={b.pk}" in page
+    overview = client.get(reverse("customers:data_quality")).content.decode()
+    assert "very similar name in the same city" in overview
