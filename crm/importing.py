@@ -383,11 +383,11 @@ def _parse_with_pandas(text: str, delimiter: str, header: list[str]):
         plain = whole_fields.sub("", text)
         if '"' in plain:
             return None
-    lines = pd.Series(plain.split("\n")).str.rstrip("\r")
-    if lines.iloc[-1] == "":
-        lines = lines.iloc[:-1]
-    counts = lines.str.count(re.escape(delimiter))
-    if not ((counts == width - 1) | (lines == "")).all():
+    lines = plain.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    # str.count per line: a regular expression per line costs ten times more.
+    if not all(ln.count(delimiter) == width - 1 or ln in ("", "\r") for ln in lines):
         return None
     try:
         raw = pd.read_csv(
