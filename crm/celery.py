@@ -66,6 +66,18 @@ app.conf.beat_schedule = {
         "task": "sales.tasks.send_task_reminders_task",
         "schedule": crontab(minute="*/5"),
     },
+    # Very similar customer names in the same city (the duplicates page's pair list):
+    # nightly in full, and every 10 minutes a cheap check that recomputes it when customers
+    # changed since the last run, so an import's new near-duplicates show up soon after it.
+    "nightly-similar-names": {
+        "task": "customers.similar_names_task",
+        "schedule": crontab(hour=0, minute=40),
+    },
+    "similar-names-after-changes": {
+        "task": "customers.similar_names_task",
+        "schedule": crontab(minute="*/10"),
+        "kwargs": {"only_if_due": True},
+    },
     # The analytics jobs, nightly after the day's orders are in and before people log on;
     # staggered so the two-core worker runs them one after another, not all at once. Each
     # entry queues a JobRun and runs it (skipped if a manager's run of that kind is active).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
@@ -73,28 +73,38 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
 
 
 class CsvExportView:
-    """GET: stream `rows(user=..., params=request.GET)` as CSV with `header`.
+    """GET: stream `rows(user=..., params=request.GET)` as CSV with `header` (a list, or a
+    function of the user when the columns depend on the role).
 
-    Configured in urls with as_view(filename=..., header=..., rows=...); only roles with
-    the `export_data` capability, and the rows function applies roles.visible().
+    Configured in urls with as_view(filename=..., header=..., rows=..., model=...). Export
+    is allowed to every role that may see rows of `model` (roles.may_see_rows_of),
+    403 otherwise; the rows function applies roles.visible() and the role's field rules, so
+    a file never holds a row or a field its reader could not see on the page.
     """
 
     @classmethod
     def as_view(cls, **initkwargs):
+        from django.core.exceptions import PermissionDenied
         from django.views.generic import View
 
-        from .mixins import CapabilityRequiredMixin
+        from . import roles
 
-        class _View(CapabilityRequiredMixin, View):
-            capability = "export_data"
+        class _View(View):
             filename = "export"
-            header: Sequence[str] = ()
+            header: Sequence[str] | Callable = ()
             rows = None
+            model = None
             http_method_names = ["get", "head"]
 
+            def dispatch(self, request, *args, **kwargs):
+                if self.model is None or not roles.may_see_rows_of(request.user, self.model):
+                    raise PermissionDenied
+                return super().dispatch(request, *args, **kwargs)
+
             def get(self, request, *args, **kwargs):
+                header = self.header(request.user) if callable(self.header) else self.header
                 return csv_response(
-                    self.filename, self.header, self.rows(user=request.user, params=request.GET)
+                    self.filename, header, self.rows(user=request.user, params=request.GET)
                 )
 
         return _View.as_view(**initkwargs)

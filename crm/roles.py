@@ -235,6 +235,17 @@ def hidden_fields(user: User | None, model: type[Model]) -> frozenset[str]:
     return _sensitive.get(model._meta.label_lower, frozenset())
 
 
+def may_see_rows_of(user: User | None, model: type[Model]) -> bool:
+    """Whether the role may see some rows of `model` at all (the role table of DESIGN.md,
+    as ROLE_PERMISSIONS holds it); which rows is visible()'s business. Exports ask this."""
+    role = role_of(user)
+    if role is None:
+        return False
+    if role is Role.ADMIN:
+        return True
+    return "view" in ROLE_PERMISSIONS.get(role, {}).get(model._meta.label_lower, ())
+
+
 def sync_role_permissions(**kwargs) -> None:
     """Give each role group exactly the model permissions of ROLE_PERMISSIONS.
 

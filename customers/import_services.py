@@ -294,6 +294,8 @@ def batch_commit(*, batch_id: int) -> None:
                 if locked.status != ImportStatus.COMMITTING:
                     return
                 _write(locked, plan, importer, locked.committed_by)
+            if batch.kind == "customers":
+                _refresh_similar_names_soon()
         except FileProblem as exc:
             _set(batch_id, status=ImportStatus.FAILED, message=exc.message)
         except Exception:
@@ -345,6 +347,17 @@ def record_restored_history(records: pd.DataFrame, *, user, batch_id: int) -> No
         mine = (records["model"] == label) & records["previous"].notna()
         ids = records.loc[mine, "object_id"].astype("int64").tolist()
         record_snapshot(model, ids, kind="~", user=user, reason=reason)
+
+
+def _refresh_similar_names_soon() -> None:
+    """New customers may be near-duplicates of stored ones: recompute the pair list of the
+    duplicates page in the background (the scheduled check would catch it within minutes)."""
+    from .tasks import similar_names_task
+
+    try:
+        similar_names_task.delay()
+    except Exception:  # a broker outage must not turn a committed import into an error
+        logger.exception("could not queue the similar-names job after an import")
 
 
 def _write(batch: ImportBatch, plan: Plan, importer, user) -> None:

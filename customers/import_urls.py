@@ -7,6 +7,7 @@ from crm.exporting import CsvExportView
 
 from . import exporting, import_views
 from .import_models import ImportKind
+from .models import Customer
 
 urlpatterns = [
     path(
@@ -44,7 +45,10 @@ urlpatterns = [
     path(
         "export/",
         CsvExportView.as_view(
-            filename="customers", header=exporting.HEADER, rows=exporting.export_customers
+            filename="customers",
+            header=exporting.header_for,
+            rows=exporting.export_customers,
+            model=Customer,
         ),
         name="customer_export",
     ),

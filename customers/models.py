@@ -357,5 +357,51 @@ class ErasureRecord(models.Model):
         return f"#{self.customer_ref} · {self.erased_at:%Y-%m-%d %H:%M}"
 
 
+class SimilarNamePair(models.Model):
+    """Two customers in the same city whose names are very similar (pg_trgm similarity at
+    least the threshold), found by the nightly job (customers.duplicates) so the duplicates
+    page reads a short precomputed list instead of comparing names while the user waits.
+    `first` has the lower id; a merge deletes one of the two, and the pair with it."""
+
+    first = models.ForeignKey(
+        Customer, verbose_name=_("first customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    second = models.ForeignKey(
+        Customer, verbose_name=_("second customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    similarity = models.FloatField(_("similarity"))
+    computed_at = models.DateTimeField(_("computed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-similarity", "first_id", "second_id"]
+        verbose_name = _("similar-name pair")
+        verbose_name_plural = _("similar-name pairs")
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="similar_pair_unique"),
+        ]
+        indexes = [models.Index(fields=["-similarity", "first", "second"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id} ({self.similarity:.2f})"
+
+
+class SimilarNameRun(models.Model):
+    """One run of the similar-name job: when it finished, the newest customer change it
+    saw (a later change makes the next scheduled check run again) and the pairs found."""
+
+    finished_at = models.DateTimeField(_("finished"), default=timezone.now)
+    customers_changed_at = models.DateTimeField(_("customers last changed"), null=True)
+    pairs = models.PositiveIntegerField(_("pairs found"), default=0)
+    seconds = models.FloatField(_("seconds"), default=0)
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+        verbose_name = _("similar-name run")
+        verbose_name_plural = _("similar-name runs")
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M} ({self.pairs})"
+
+
 # Import batches live in their own module (imported here so Django sees the models).
 from .import_models import ImportBatch, ImportRecord  # noqa: E402, F401

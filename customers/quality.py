@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import roles
 from crm.quality import QualityCheck, register_check
 
-from .models import Customer
+from .models import Customer, SimilarNamePair
 
 # The stored forms the importer and forms write; anything else was typed in some other way.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -53,6 +53,23 @@ def _duplicates(user, field: str):
         .annotate(n=Count("id"))
         .filter(n__gt=1)
         .order_by("-n", field)
+    )
+
+
+def _similar_names(user):
+    visible = roles.visible(user, Customer)
+    return (
+        SimilarNamePair.objects.filter(first__in=visible, second__in=visible)
+        .select_related("first", "second")
+        .order_by("-similarity", "first_id", "second_id")
+    )
+
+
+def _merge_link(pair) -> str:
+    return (
+        reverse("customers:customer_merge")
+        + "?"
+        + urlencode({"a": pair.first_id, "b": pair.second_id})
     )
 
 
@@ -124,3 +141,18 @@ def register_customer_checks() -> None:
                 order=order,
             )
         )
+    register_check(
+        QualityCheck(
+            key="duplicate-similar-name",
+            title=_("Likely duplicates: very similar name in the same city"),
+            description=_(
+                "Pairs found by the nightly comparison of names (for example a typo in one "
+                "letter); compare the two and merge them."
+            ),
+            rows=_similar_names,
+            headers=(_("Name"), _("Similar name"), _("City"), _("Similarity")),
+            cells=lambda p: [p.first.name, p.second.name, p.first.city, f"{p.similarity:.0%}"],
+            link=_merge_link,
+            order=32,
+        )
+    )

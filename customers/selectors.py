@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from crm import roles
 
-from .models import Customer, CustomerMerge, LifecycleChange, SavedView
+from .models import Customer, CustomerMerge, LifecycleChange, SavedView, SimilarNamePair
 
 # Models an interaction may be tied to, named by label so this app never imports them; a
 # label whose app is not installed (or whose model does not exist yet) is skipped.
@@ -107,16 +107,39 @@ class DuplicateGroup:
     customers: list[Customer] = field(default_factory=list)
 
 
-DUPLICATE_REASONS = ("email", "phone", "name_city")
+DUPLICATE_REASONS = ("email", "phone", "name_city", "similar_name")
 
 
 def duplicate_groups(
     *, user, reasons: tuple[str, ...] = DUPLICATE_REASONS, limit_per_reason: int = 50
 ) -> list[DuplicateGroup]:
     """Likely duplicates: customers sharing an email, a phone, or the same name (ignoring
-    case and surrounding spaces) in the same city. Grouping runs in the database on indexed
-    columns; then one query loads the members of every group."""
+    case and surrounding spaces) in the same city, and pairs with very similar names in the
+    same city from the precomputed list (customers.duplicates). Grouping runs in the
+    database on indexed columns; one query loads the members of every group and one the
+    similar-name pairs, whatever the number of customers."""
     base = roles.visible(user, Customer)
+    similar = _similar_name_groups(base, limit_per_reason) if "similar_name" in reasons else []
+    return _exact_groups(base, reasons, limit_per_reason) + similar
+
+
+def _similar_name_groups(base, limit: int) -> list[DuplicateGroup]:
+    pairs = (
+        SimilarNamePair.objects.filter(first__in=base, second__in=base)
+        .select_related("first__owner", "second__owner")
+        .order_by("-similarity", "first_id", "second_id")[:limit]
+    )
+    return [
+        DuplicateGroup(
+            "similar_name",
+            f"{p.first.name} ≈ {p.second.name} · {p.first.city} · {p.similarity:.0%}",
+            [p.first, p.second],
+        )
+        for p in pairs
+    ]
+
+
+def _exact_groups(base, reasons, limit_per_reason: int) -> list[DuplicateGroup]:
     groups: list[DuplicateGroup] = []
     for reason, column in (("email", "email"), ("phone", "phone")):
         if reason not in reasons:

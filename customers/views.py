@@ -21,7 +21,7 @@ from crm.locking import VERSION_FIELD, check_version, version_of
 from crm.mixins import ScopedQuerysetMixin
 from crm.registry import customer_panels
 
-from . import privacy, selectors, services
+from . import duplicates, privacy, selectors, services
 from .choices import CustomerKind, LifecycleStage
 from .filters import SORTABLE, CustomerFilter
 from .forms import (
@@ -490,7 +490,11 @@ class DuplicatesView(View):
         return render(
             request,
             "customers/customer_duplicates.html",
-            {"groups": groups, "reason": reason if len(reasons) == 1 else ""},
+            {
+                "groups": groups,
+                "reason": reason if len(reasons) == 1 else "",
+                "similar_run": duplicates.last_run() if "similar_name" in reasons else None,
+            },
         )
 
 

@@ -35,12 +35,16 @@ urlpatterns = [
 from crm.exporting import CsvExportView  # noqa: E402
 
 from . import exporting  # noqa: E402
+from .models import Ticket  # noqa: E402
 
 urlpatterns += [
     path(
         "tickets/export/",
         CsvExportView.as_view(
-            filename="tickets", header=exporting.HEADER, rows=exporting.export_tickets
+            filename="tickets",
+            header=exporting.HEADER,
+            rows=exporting.export_tickets,
+            model=Ticket,
         ),
         name="ticket_export",
     ),

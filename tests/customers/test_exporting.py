@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.roles import Role
 from customers.exporting import export_customers
@@ -71,11 +72,88 @@ def test_roles_without_sensitive_fields_get_them_blank(users):
 
 
 @pytest.mark.parametrize(
-    "name", ["customers:customer_export", "sales:order_export", "service:ticket_export"]
+    "name",
+    [
+        "customers:customer_export",
+        "sales:order_export",
+        "sales:deal_export",
+        "service:ticket_export",
+    ],
 )
-@pytest.mark.parametrize("role", [Role.SALES_REP, Role.SUPPORT_AGENT])
-def test_exports_are_for_roles_that_may_export(client_for, name, role):
-    assert client_for(role).get(reverse(name)).status_code == 403
+def test_exports_need_a_role(client, users, name):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get(reverse(name)).status_code == 403
+
+
+def test_reps_and_agents_export_customers_with_an_age_band_instead_of_sensitive_fields(
+    client_for,
+):
+    today = timezone.localdate()
+    CustomerFactory(
+        external_id="S1",
+        birth_date=date(today.year - 35, 1, 1),
+        annual_income=Decimal("99000"),
+    )
+    for role in (Role.SALES_REP, Role.SUPPORT_AGENT):
+        rows = read(client_for(role).get(reverse("customers:customer_export")))
+        assert rows[0] == [*CUSTOMER_COLUMNS, "age_band"]
+        record = dict(zip(rows[0], rows[1], strict=True))
+        assert record["external_id"] == "S1"
+        assert record["birth_date"] == "" and record["annual_income"] == ""
+        assert record["age_band"] == "30-39"
+    rows = read(client_for(Role.MANAGER).get(reverse("customers:customer_export")))
+    assert rows[0] == CUSTOMER_COLUMNS
+    assert rows[1][CUSTOMER_COLUMNS.index("annual_income")] == "99000.00"
+
+
+def test_customer_export_follows_every_list_filter(client_for):
+    CustomerFactory(external_id="L1", lifecycle_stage="lead", city="Leeds")
+    CustomerFactory(external_id="L2", lifecycle_stage="customer", city="Leeds")
+    CustomerFactory(external_id="L3", lifecycle_stage="lead", city="York")
+    url = reverse("customers:customer_export")
+    rows = read(client_for(Role.SALES_REP).get(url + "?lifecycle_stage=lead&city=Leeds"))
+    assert [r[0] for r in rows[1:]] == ["L1"]
+
+
+def test_deal_export_by_role_holds_only_visible_deals(client_for, users):
+    from tests.sales.factories import make_deal, make_pipeline
+
+    pipeline = make_pipeline("New business")
+    rep, peer = users[Role.SALES_REP], users["peer"]
+    make_deal(pipeline=pipeline, owner=rep, title="=cmd|calc", customer=CustomerFactory(owner=rep))
+    make_deal(pipeline=pipeline, owner=peer, title="Peer deal")
+    url = reverse("sales:deal_export")
+
+    rep_rows = read(client_for(Role.SALES_REP).get(url))
+    assert rep_rows[0][:4] == ["deal_id", "title", "customer_external_id", "customer_name"]
+    assert [r[1] for r in rep_rows[1:]] == ["'=cmd|calc"]  # own deal only, formula escaped
+    manager_rows = read(client_for(Role.MANAGER).get(url))
+    assert sorted(r[1] for r in manager_rows[1:]) == ["'=cmd|calc", "Peer deal"]
+    filtered = read(client_for(Role.MANAGER).get(url + "?q=Peer"))
+    assert [r[1] for r in filtered[1:]] == ["Peer deal"]
+    # Agents have no access to deals at all (DESIGN.md's role table).
+    assert client_for(Role.SUPPORT_AGENT).get(url).status_code == 403
+
+
+def test_ticket_export_by_role(client_for, users):
+    rep = users[Role.SALES_REP]
+    TicketFactory(subject="Mine", customer=CustomerFactory(owner=rep))
+    TicketFactory(subject="Not mine", customer=CustomerFactory(owner=users["peer"]))
+    url = reverse("service:ticket_export")
+    assert [r[1] for r in read(client_for(Role.SALES_REP).get(url))[1:]] == ["Mine"]
+    agent_rows = read(client_for(Role.SUPPORT_AGENT).get(url))
+    assert sorted(r[1] for r in agent_rows[1:]) == ["Mine", "Not mine"]
+
+
+def test_order_export_for_reps_and_agents_follows_the_list_filter(client_for):
+    for ext in ("O1", "O2"):
+        order = OrderFactory(external_id=ext, customer=CustomerFactory(external_id=f"C-{ext}"))
+        OrderLineFactory(order=order)
+    for role in (Role.SALES_REP, Role.SUPPORT_AGENT):
+        rows = read(client_for(role).get(reverse("sales:order_export") + "?q=O2"))
+        assert [r[0] for r in rows[1:]] == ["O2"]
 
 
 def test_export_then_import_changes_nothing(client_for, tmp_path, users):
@@ -137,4 +215,7 @@ def test_list_pages_show_the_buttons_by_role(client_for):
     tickets_page = client_for(Role.MANAGER).get(reverse("service:ticket_list")).content.decode()
     assert reverse("service:ticket_export") in tickets_page
     rep_page = client_for(Role.SALES_REP).get(reverse("customers:customer_list")).content.decode()
-    assert reverse("customers:customer_export") not in rep_page
+    assert reverse("customers:customer_export") in rep_page
+    assert reverse("customers:customer_import") not in rep_page
+    deals_page = client_for(Role.SALES_REP).get(reverse("sales:deal_list")).content.decode()
+    assert reverse("sales:deal_export") in deals_page
