@@ -66,6 +66,13 @@ app.conf.beat_schedule = {
         "task": "sales.tasks.send_task_reminders_task",
         "schedule": crontab(minute="*/5"),
     },
+    # The sales reports read summary tables that every order write refreshes; a nightly
+    # rebuild from all orders catches what went around the services (a customer given a new
+    # owner, the admin, raw SQL). Before the analytics jobs, when almost nobody writes.
+    "nightly-sales-summaries": {
+        "task": "sales.tasks.rebuild_sales_summaries_task",
+        "schedule": crontab(hour=0, minute=40),
+    },
     # The analytics jobs, nightly after the day's orders are in and before people log on;
     # staggered so the two-core worker runs them one after another, not all at once. Each
     # entry queues a JobRun and runs it (skipped if a manager's run of that kind is active).

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import summaries
 from .choices import LostReason, OrderStatus
 from .models import (
     Deal,
@@ -87,6 +88,12 @@ def order_create(
         OrderLine(order=order, product=li.product, quantity=li.quantity, unit_price=li.unit_price)
         for li in lines
     )
+    summaries.refresh(
+        summaries.Footprint(
+            frozenset({summaries.local_day(order.ordered_at)}),
+            frozenset(li.product.pk for li in lines),
+        )
+    )
     return order
 
 
@@ -97,6 +104,7 @@ def order_set_status(*, order: Order, status: str) -> Order:
         raise ValidationError(_("Unknown order status."))
     order.status = status
     order.save(update_fields=["status"])
+    summaries.refresh_orders([order.pk])
     return order
 
 
