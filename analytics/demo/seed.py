@@ -15,8 +15,8 @@ from crm.roles import Role
 from customers import demo as customers_demo
 from customers.models import Customer, CustomerMerge, Interaction, LifecycleChange, Need, Tag
 from sales.demo import seed_sales
-from sales.summaries import rebuild_all as rebuild_sales_summaries
 from sales.models import Order, OrderLine, Product
+from sales.summaries import rebuild_all as rebuild_sales_summaries
 from service.demo import seed_service
 from service.models import Ticket
 
