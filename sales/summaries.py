@@ -100,6 +100,38 @@ def footprint(order_ids: Iterable[int]) -> Footprint:
     return Footprint(frozenset(days), frozenset(products))
 
 
+def customer_footprint(customer_ids: Iterable[int]) -> Footprint:
+    """The days and products of every order of these customers."""
+    ids = list(customer_ids)
+    days = (
+        Order.objects.filter(customer_id__in=ids)
+        .annotate(d=TruncDate("ordered_at", tzinfo=_tz()))
+        .order_by()
+        .values_list("d", flat=True)
+        .distinct()
+    )
+    products = (
+        OrderLine.objects.filter(order__customer_id__in=ids)
+        .order_by()
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+    return Footprint(frozenset(days), frozenset(products))
+
+
+def refresh_customers(customer_ids: Iterable[int]) -> None:
+    """After customers changed owner: their orders' revenue moves from one rep to another."""
+    refresh(customer_footprint(customer_ids))
+
+
+def customers_reassigned(customer_ids: list[int]) -> None:
+    """Listener of crm.registry: refresh in the worker once the change is committed (a bulk
+    reassignment can touch every day of the history: seconds, not a web request's work)."""
+    from .tasks import refresh_customer_summaries_task
+
+    refresh_customer_summaries_task.delay_on_commit(list(customer_ids))
+
+
 def _ranges(days: Iterable[date]) -> list[tuple[date, date]]:
     """Consecutive days merged into [start, end) ranges."""
     out: list[tuple[date, date]] = []

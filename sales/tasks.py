@@ -1,6 +1,7 @@
 """Thin Celery wrappers around sales services."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from . import services
 
@@ -19,3 +20,12 @@ def rebuild_sales_summaries_task() -> dict:
     from . import summaries
 
     return summaries.rebuild_all()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def refresh_customer_summaries_task(customer_ids: list[int]) -> None:
+    """Recompute the report summaries of these customers' orders after they changed owner.
+    Idempotent: it recomputes from the orders as they are when it runs."""
+    from . import summaries
+
+    summaries.refresh_customers(customer_ids)

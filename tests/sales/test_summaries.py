@@ -292,3 +292,56 @@ def test_the_rebuild_command_restores_rows_written_around_the_services(shop):
     assert from_reports(f) == direct(f)
     assert sum(r["revenue"] for r in reports.revenue_by_month(f).rows) == Decimal("6.00")
     assert OrderLine.objects.count() == 1
+
+
+def test_revenue_follows_a_customer_to_a_new_owner(shop, users, django_capture_on_commit_callbacks):
+    from customers import services as customer_services
+    from customers.choices import BulkAction
+
+    p1, p2, _p3 = shop["products"]
+    c1, c2, c3 = shop["customers"]
+    today = timezone.localdate()
+    for i, customer in enumerate((c1, c1, c2, c3)):
+        services.order_create(
+            customer=customer,
+            lines=[line(p1, 1 + i), line(p2, 2)],
+            ordered_at=at(today - timedelta(days=30 * i)),
+        )
+    f = year()
+    assert from_reports(f) == direct(f)
+    # One customer given to the peer on its form.
+    with django_capture_on_commit_callbacks(execute=True):
+        c1.owner = shop["peer"]
+        customer_services.customer_save(user=users[Role.MANAGER], customer=c1)
+    assert from_reports(f) == direct(f)
+    assert shop["rep"].username not in {r["rep"] for r in reports.revenue_by_rep(f).rows}
+    assert_same_as_a_rebuild()
+    # Two customers handed to the rep in one bulk action.
+    with django_capture_on_commit_callbacks(execute=True):
+        changed, _skipped = customer_services.customers_bulk_update(
+            user=users[Role.MANAGER],
+            ids=[c1.pk, c3.pk],
+            action=BulkAction.ASSIGN_OWNER,
+            value=shop["rep"],
+        )
+    assert changed == 2
+    assert from_reports(f) == direct(f)
+    assert from_reports(year(rep_id=shop["rep"].pk)) == direct(year(rep_id=shop["rep"].pk))
+    assert_same_as_a_rebuild()
+
+
+def test_a_merge_moves_the_dropped_customers_revenue_to_the_kept_owner(
+    shop, users, django_capture_on_commit_callbacks
+):
+    from customers import services as customer_services
+
+    p1, _p2, _p3 = shop["products"]
+    keep, drop, _c3 = shop["customers"]  # owned by the rep and by the peer
+    services.order_create(customer=drop, lines=[line(p1, 4)], ordered_at=at(timezone.localdate()))
+    f = year()
+    assert {r["rep"] for r in reports.revenue_by_rep(f).rows} == {shop["peer"].username}
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_services.customer_merge(user=users[Role.MANAGER], keep=keep, drop=drop)
+    assert {r["rep"] for r in reports.revenue_by_rep(f).rows} == {shop["rep"].username}
+    assert from_reports(f) == direct(f)
+    assert_same_as_a_rebuild()
