@@ -49,6 +49,7 @@ from .models import (
     CategoryMonthSummary,
     Deal,
     DealStageChange,
+    Order,
     OrderDaySummary,
     OrderLine,
     Pipeline,
@@ -477,25 +478,36 @@ MONEY_COLUMNS = frozenset({"revenue", "amount", "weighted", "won_amount"})
 
 
 # Computed reports are cached for a few minutes under a key that includes a cheap "data
-# version" (the summaries' version, bumped after every refresh, and the newest deal change
-# and deal edit, read from indexes in one query), so a new or changed order or a moved deal
-# shows at once while repeated views cost that one query.
+# version" (for the order reports the summaries' version, bumped after every refresh; for
+# the deal reports the newest deal change and deal edit; all read in one query), so a new or
+# changed order or a moved deal shows at once while repeated views cost that one query.
 CACHE_SECONDS = 300
 
 
-def data_version() -> str:
+# Reports read from the order summaries; the others group deals and their moves. Each kind
+# is cached under its own version, so a new order leaves the deal reports cached.
+ORDER_REPORTS = frozenset(
+    {"revenue_by_month", "revenue_by_rep", "revenue_by_product", "revenue_by_category"}
+)
+
+
+def data_versions() -> tuple[str, str]:
+    """(the order summaries' version, the deals' version)."""
     quote = connection.ops.quote_name
     state = quote(SummaryState._meta.db_table)
+    orders = quote(Order._meta.db_table)
     changes = quote(DealStageChange._meta.db_table)
     deals = quote(Deal._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT MAX(version) FROM {state}), (SELECT MAX(id) FROM {changes}), "  # nosec B608 - table names from model metadata
-            f"(SELECT MAX(updated_at) FROM {deals})"
+            f"SELECT (SELECT MAX(version) FROM {state}), (SELECT MAX(id) FROM {orders}), "  # nosec B608 - table names from model metadata
+            f"(SELECT MAX(id) FROM {changes}), (SELECT MAX(updated_at) FROM {deals})"
         )
-        version, change_id, edited = cursor.fetchone()
-    # The time as text (SQLite returns it so); no spaces, which some cache backends refuse.
-    return f"{version}-{change_id}-{edited}".replace(" ", "T")
+        version, order_id, change_id, edited = cursor.fetchone()
+    # The newest order as well as the version: the version is bumped after the commit, the
+    # order is there at once. The time as text (SQLite returns it so); no spaces, which
+    # some cache backends refuse.
+    return f"{version}-{order_id}", f"{change_id}-{edited}".replace(" ", "T")
 
 
 def build_reports(f: ReportFilter, keys=None) -> dict[str, Report]:
@@ -503,13 +515,17 @@ def build_reports(f: ReportFilter, keys=None) -> dict[str, Report]:
     changed since they were computed."""
     keys = list(keys or REPORTS)
     pipeline_id = f.pipeline.pk if f.pipeline is not None else None
-    prefix = f"sales-report:{data_version()}:{f.start}:{f.end}:{f.rep_id}:{pipeline_id}:"
-    found = cache.get_many([prefix + k for k in keys])
+    orders_v, deals_v = data_versions()
+    filters = f"{f.start}:{f.end}:{f.rep_id}:{pipeline_id}"
+    names = {
+        k: f"sales-report:{orders_v if k in ORDER_REPORTS else deals_v}:{filters}:{k}" for k in keys
+    }
+    found = cache.get_many(list(names.values()))
     out = {}
     for key in keys:
-        report = found.get(prefix + key)
+        report = found.get(names[key])
         if report is None:
             report = REPORTS[key](f)
-            cache.set(prefix + key, report, CACHE_SECONDS)
+            cache.set(names[key], report, CACHE_SECONDS)
         out[key] = report
     return out

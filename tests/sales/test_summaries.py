@@ -345,3 +345,25 @@ def test_a_merge_moves_the_dropped_customers_revenue_to_the_kept_owner(
     assert {r["rep"] for r in reports.revenue_by_rep(f).rows} == {shop["rep"].username}
     assert from_reports(f) == direct(f)
     assert_same_as_a_rebuild()
+
+
+def test_a_new_order_recomputes_the_order_reports_and_keeps_the_deal_reports_cached(
+    shop, pipeline, monkeypatch
+):
+    today = timezone.localdate()
+    f = reports.ReportFilter(start=today - timedelta(days=30), end=today, pipeline=pipeline)
+    first = reports.build_reports(f)
+    computed = []
+    for key, build in list(reports.REPORTS.items()):
+        monkeypatch.setitem(
+            reports.REPORTS, key, lambda f, key=key, build=build: computed.append(key) or build(f)
+        )
+    services.order_create(
+        customer=shop["customers"][0], lines=[line(shop["products"][0], 3)], ordered_at=at(today)
+    )
+    after = reports.build_reports(f)
+    assert set(computed) == reports.ORDER_REPORTS
+    added = sum(r["revenue"] for r in after["revenue_by_month"].rows) - sum(
+        r["revenue"] for r in first["revenue_by_month"].rows
+    )
+    assert added == Decimal("29.97")
