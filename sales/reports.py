@@ -55,6 +55,7 @@ from .models import (
     Pipeline,
     Product,
     ProductMonthSummary,
+    ProductMonthTotal,
     SummaryState,
 )
 
@@ -202,8 +203,12 @@ def _line_totals(f: ReportFilter, *, by_category: bool) -> list[dict]:
             row[1] += sign * (revenue or 0)
 
     if months:
-        model = CategoryMonthSummary if by_category else ProductMonthSummary
-        qs = model.objects.filter(month__in=months)
+        if by_category:
+            qs = CategoryMonthSummary.objects.filter(month__in=months)
+        elif f.rep_id:
+            qs = ProductMonthSummary.objects.filter(month__in=months)
+        else:  # every owner: the totals without the owner, a fraction of the rows
+            qs = ProductMonthTotal.objects.filter(month__in=months)
         if f.rep_id:
             qs = qs.filter(owner_id=f.rep_id)
         merge(

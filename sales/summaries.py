@@ -3,7 +3,8 @@
 At a million orders, grouping the orders and their lines for every report page costs
 seconds; these tables hold the same sums already grouped (`OrderDaySummary`: counted
 orders and revenue per day and customer owner; `ProductMonthSummary`: units and line
-revenue per month, owner and product; `CategoryMonthSummary`: the same per category), so
+revenue per month, owner and product, `ProductMonthTotal` the same for all owners;
+`CategoryMonthSummary`: the same per category), so
 a report reads a few thousand rows.
 
 They are recomputed, never patched with deltas, so they cannot drift: every write to
@@ -36,6 +37,7 @@ from .models import (
     OrderDaySummary,
     OrderLine,
     ProductMonthSummary,
+    ProductMonthTotal,
     SummaryState,
 )
 
@@ -241,6 +243,18 @@ CATEGORY_COLUMNS = {
 }
 
 
+def _total_rows(months=None, product_ids=None) -> QuerySet:
+    qs = ProductMonthSummary.objects.all()
+    if months is not None:
+        qs = qs.filter(month__in=months)
+    if product_ids is not None:
+        qs = qs.filter(product_id__in=list(product_ids))
+    return qs.order_by().values("month", "product").annotate(u=Sum("units"), r=Sum("revenue"))
+
+
+TOTAL_COLUMNS = {"month": "month", "product": "product_id", "u": "units", "r": "revenue"}
+
+
 def refresh_categories(months: Iterable[date] | None = None) -> None:
     """Regroup the category rows of these months (all months by default) from the product
     rows: after a product refresh, or after products changed category (product import)."""
@@ -312,6 +326,11 @@ def refresh(fp: Footprint) -> None:
                 ordered_between(_month_ranges(months), "order__ordered_at"), fp.product_ids
             ),
         )
+        totals = ProductMonthTotal.objects.filter(month__in=months)
+        if fp.product_ids is not None:
+            totals = totals.filter(product_id__in=list(fp.product_ids))
+        totals.delete()
+        _insert_select(ProductMonthTotal, TOTAL_COLUMNS, _total_rows(months, fp.product_ids))
         refresh_categories(months)
     _bump_after_commit()
 
@@ -328,14 +347,16 @@ def rebuild_all() -> dict[str, int]:
     """Recompute both tables from every order; returns their row counts. Readers keep
     seeing the old rows until the commit (DELETE, not TRUNCATE, so no reader waits)."""
     _lock((), exclusive_all=True)
-    for model in (OrderDaySummary, ProductMonthSummary, CategoryMonthSummary):
+    for model in (OrderDaySummary, ProductMonthSummary, ProductMonthTotal, CategoryMonthSummary):
         model.objects.all().delete()
     _insert_select(OrderDaySummary, DAY_COLUMNS, _day_rows())
     _insert_select(ProductMonthSummary, PRODUCT_COLUMNS, _product_rows())
+    _insert_select(ProductMonthTotal, TOTAL_COLUMNS, _total_rows())
     _insert_select(CategoryMonthSummary, CATEGORY_COLUMNS, _category_rows())
     _bump_after_commit(rebuilt=True)
     return {
         "days": OrderDaySummary.objects.count(),
         "products": ProductMonthSummary.objects.count(),
+        "product totals": ProductMonthTotal.objects.count(),
         "categories": CategoryMonthSummary.objects.count(),
     }

@@ -23,6 +23,7 @@ from sales.models import (
     OrderDaySummary,
     OrderLine,
     ProductMonthSummary,
+    ProductMonthTotal,
 )
 from tests.customers.import_files import to_csv
 from tests.factories import CustomerFactory, OrderFactory, OrderLineFactory, ProductFactory
@@ -40,10 +41,11 @@ def at(day: date, hour: int = 12, minute: int = 0) -> datetime:
 
 
 def table_rows():
-    """Everything the three summary tables hold, in a comparable form."""
+    """Everything the summary tables hold, in a comparable form."""
     tables = [
         (OrderDaySummary, ("day", "owner_id", "orders", "revenue")),
         (ProductMonthSummary, ("month", "owner_id", "product_id", "units", "revenue")),
+        (ProductMonthTotal, ("month", "product_id", "units", "revenue")),
         (CategoryMonthSummary, ("month", "owner_id", "category", "units", "revenue")),
     ]
     return tuple(sorted(model.objects.values_list(*cols), key=repr) for model, cols in tables)
@@ -180,7 +182,7 @@ def test_orders_changed_and_deleted_through_the_api(shop, api_for):
     assert_same_as_a_rebuild()
     assert client.delete(f"/api/v1/orders/{order_id}/").status_code == 204
     assert from_reports(f) == direct(f) == ({}, {}, {}, {}, {})
-    assert table_rows() == ([], [], [])
+    assert table_rows() == ([], [], [], [])
 
 
 def test_an_import_commit_and_its_undo(shop, tmp_path):
