@@ -7,7 +7,10 @@ the apps above it. Each of those registers, in its AppConfig.ready():
 - customer-page panels (`register_customer_panel`): a template include and a function that
   returns its context in a fixed number of queries, whatever the customer's history;
 - timeline sources (`register_timeline_source`): a function returning the newest events of
-  one kind for a customer, which the customer page merges into one timeline.
+  one kind for a customer, which the customer page merges into one timeline;
+- owner-change listeners (`register_owner_change_listener`): told, inside the writing
+  transaction, which customers got another owner or absorbed another customer's records
+  (a merge), for figures kept per owner (the sales report summaries).
 
 Nothing here imports an app; the apps import this module.
 """
@@ -64,7 +67,11 @@ class TimelineEvent:
 # older than `before` (or the newest overall when before is None), newest first.
 TimelineSource = Callable[[Any, Any, datetime | None, int], Iterable[TimelineEvent]]
 
+# (customer ids) -> None; called by the customers services inside their transaction.
+OwnerChangeListener = Callable[[list[int]], None]
+
 _nav: list[NavEntry] = []
+_owner_listeners: list[OwnerChangeListener] = []
 _panels: dict[str, CustomerPanel] = {}
 _timeline: dict[str, TimelineSource] = {}
 
@@ -120,3 +127,16 @@ def register_personal_data(source: PersonalDataSource) -> None:
 
 def personal_data_sources() -> list[PersonalDataSource]:
     return sorted(_personal_data.values(), key=lambda s: s.order)
+
+
+def register_owner_change_listener(listener: OwnerChangeListener) -> None:
+    if listener not in _owner_listeners:
+        _owner_listeners.append(listener)
+
+
+def customers_reassigned(customer_ids: Iterable[int]) -> None:
+    """Tell the listeners these customers changed owner (or took over merged records)."""
+    ids = sorted({int(i) for i in customer_ids})
+    if ids:
+        for listener in _owner_listeners:
+            listener(ids)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm import registry
 from crm.importing import (
     Cleaner,
     Importer,
@@ -140,6 +141,14 @@ PLAIN_EMAIL = (
     r"(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 )
 SAMPLE = 20
+
+
+def _owner_of(previous: Any) -> int | None:
+    """The owner id in an update's undo record (a dict, or its JSON)."""
+    if isinstance(previous, str):
+        previous = json.loads(previous)
+    owner = (previous or {}).get("owner_id")
+    return None if is_blank(owner) else int(float(owner))
 
 
 class CustomerImporter(Importer):
@@ -566,6 +575,11 @@ class CustomerImporter(Importer):
             update_from_frame(Customer, rows)
             previous = plan.extra["previous"]
             records += [("customers.customer", int(i), previous[int(i)]) for i in rows["id"]]
+            registry.customers_reassigned(
+                int(i)
+                for i, owner in zip(rows["id"], rows["owner_id"], strict=True)
+                if _owner_of(previous[int(i)]) != owner
+            )
         links = pd.concat(
             [
                 pd.DataFrame({"customer_id": creates["id"], "names": creates["tags"]}),
@@ -629,6 +643,7 @@ class CustomerImporter(Importer):
             for col in ("lifecycle_changed_at", "updated_at"):
                 rows[col] = pd.to_datetime(rows[col], utc=True, format="ISO8601")
             update_from_frame(Customer, rows[["id", *UPDATE_COLUMNS]])
+            registry.customers_reassigned(rows["id"].astype("int64").tolist())
         if created:
             blocking = count_references(Customer, created)
             if blocking:

@@ -39,19 +39,41 @@ class FastPaginator(Paginator):
     estimate_threshold = ESTIMATE_THRESHOLD
 
     @cached_property
-    def estimated(self) -> bool:
+    def _estimate(self) -> int:
         qs = self.object_list
         if not hasattr(qs, "query") or qs.query.where:
-            return False
-        return estimated_row_count(qs.model) > self.estimate_threshold
+            return 0
+        return estimated_row_count(qs.model)
+
+    @cached_property
+    def estimated(self) -> bool:
+        return self._estimate > self.estimate_threshold
 
     @cached_property
     def count(self) -> int:
         if self.estimated:
-            return estimated_row_count(self.object_list.model)
+            return self._estimate
         return super().count
 
+    def _first_page(self) -> Page | None:
+        """Page 1 from one query of page-size-plus-one ids. When they are all there is (a
+        search that finds a few rows) the count is their number, and the COUNT query,
+        which costs as much as the search itself on a trigram index, is not run."""
+        qs = self.object_list
+        if not hasattr(qs, "values_list"):
+            return None
+        limit = self.per_page + self.orphans
+        ids = list(qs.prefetch_related(None).values_list("pk", flat=True)[: limit + 1])
+        if len(ids) <= limit:
+            self.__dict__["count"] = len(ids)  # fills the cached_property
+        else:
+            ids = ids[: self.per_page]
+        number = self.validate_number(1)
+        return self._get_page(self._rows(qs, ids), number, self)
+
     def page(self, number) -> Page:
+        if str(number).strip() == "1" and (first := self._first_page()) is not None:
+            return first
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page

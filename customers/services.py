@@ -17,7 +17,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import roles
+from crm import registry, roles
 from crm.history import attribute, is_audited, record_snapshot
 
 from .choices import BulkAction, NeedStatus
@@ -75,11 +75,11 @@ def customer_save(*, user, customer: Customer, tag_names: list[str] | None = Non
     """
     now = timezone.now()
     is_new = customer.pk is None
-    old_stage = ""
+    old_stage, old_owner = "", None
     if not is_new:
-        old_stage = (
+        old_stage, old_owner = (
             Customer.objects.select_for_update()
-            .values_list("lifecycle_stage", flat=True)
+            .values_list("lifecycle_stage", "owner_id")
             .get(pk=customer.pk)
         )
     if is_new and customer.owner_id is None and roles.role_of(user) is roles.Role.SALES_REP:
@@ -104,6 +104,8 @@ def customer_save(*, user, customer: Customer, tag_names: list[str] | None = Non
         )
     if tag_names is not None:
         customer.tags.set(tags_for_names(tag_names))
+    if not is_new and old_owner != customer.owner_id:
+        registry.customers_reassigned([customer.pk])
     return customer
 
 
@@ -154,6 +156,8 @@ def customers_bulk_update(*, user, ids: Iterable[int], action: str, value: Any) 
     if action == BulkAction.ASSIGN_OWNER:
         Customer.objects.filter(pk__in=pks).update(owner=value, updated_at=now)
         record_snapshot(Customer, pks, user=user, when=now, reason=_("Bulk action: assign owner"))
+        owner_id = getattr(value, "pk", value)
+        registry.customers_reassigned(c.pk for c in allowed if c.owner_id != owner_id)
     elif action == BulkAction.ADD_TAG:
         Through = Customer.tags.through
         have = set(
@@ -370,4 +374,5 @@ def customer_merge(*, user, keep: Customer, drop: Customer) -> CustomerMerge:
     )
     attribute(drop, user, reason)
     drop.delete()
+    registry.customers_reassigned([keep.pk])  # the dropped customer's orders are keep's now
     return merge

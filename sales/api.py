@@ -43,7 +43,7 @@ from crm.api.viewsets import (
 )
 from customers.models import Customer
 
-from . import selectors, services
+from . import selectors, services, summaries
 from .choices import DealStatus, LostReason, StageOutcome
 from .models import Deal, DealLine, DealStageChange, Order, OrderLine, PipelineStage, Product, Task
 
@@ -163,11 +163,13 @@ class OrderSerializer(StrictModelSerializer):
         validated_data["created_by"] = request.user if request else None
         order = Order.objects.create(**validated_data)
         self._write_lines(order, lines)
+        summaries.refresh_orders([order.pk])
         return order
 
     @transaction.atomic
     def update(self, instance, validated_data):
         lines = validated_data.pop("lines", None)
+        before = summaries.footprint([instance.pk])
         for name, value in validated_data.items():
             setattr(instance, name, value)
         instance.save()
@@ -175,6 +177,7 @@ class OrderSerializer(StrictModelSerializer):
             instance.lines.all().delete()
             self._write_lines(instance, lines)
             getattr(instance, "_prefetched_objects_cache", {}).pop("lines", None)
+        summaries.refresh_orders([instance.pk], before)
         return instance
 
     def to_representation(self, instance):
@@ -207,6 +210,12 @@ class OrderViewSet(UpsertMixin, BulkCreateMixin, ScopedModelViewSet):
 
     def optimize(self, qs):
         return qs.prefetch_related("lines")
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            before = summaries.footprint([instance.pk])
+            super().perform_destroy(instance)
+            summaries.refresh(before)
 
 
 # ---------------------------------------------------------------- deals

@@ -18,12 +18,13 @@ class SalesConfig(AppConfig):
             NavEntry,
             register_customer_panel,
             register_nav,
+            register_owner_change_listener,
             register_timeline_source,
         )
         from crm.roles import Role, register_policy
         from customers.policies import ReadOnlyForStaff
 
-        from . import panels, timeline
+        from . import panels, summaries, timeline
         from .models import (
             Deal,
             DealLine,
@@ -91,6 +92,8 @@ class SalesConfig(AppConfig):
         )
         register_timeline_source("order", timeline.order_events)
         register_timeline_source("deal_stage", timeline.deal_stage_events)
+        # Revenue by rep follows the customer's owner: refresh the summaries on a change.
+        register_owner_change_listener(summaries.customers_reassigned)
 
         from . import api
 

@@ -36,6 +36,7 @@ from crm.importing import (
 from customers.importing import UndoBlocked
 from customers.models import Customer
 
+from . import summaries
 from .models import Order, OrderLine, Product
 
 PRODUCT_COLUMNS = ["sku", "name", "category", "unit_price", "active"]
@@ -72,6 +73,12 @@ def _iso(times: pd.Series) -> pd.Series:
     if micro.any():
         text = text.where(~micro, text + "." + times.dt.strftime("%f"))
     return (text + "+00:00").astype(object)
+
+
+def _local_days(moments: pd.Series) -> frozenset:
+    """The days, in the site's time zone, of these order times."""
+    local = pd.to_datetime(moments, utc=True).dt.tz_convert(str(timezone.get_default_timezone()))
+    return frozenset(local.dt.date.dropna())
 
 
 def _shown(value: Any) -> str:
@@ -191,6 +198,7 @@ class ProductImporter(Importer):
             update_from_frame(Product, plan.updates[["id", *self.fields]])
             previous = plan.extra["previous"]
             records += [("sales.product", int(i), previous[int(i)]) for i in plan.updates["id"]]
+            summaries.refresh_categories()  # a product may have changed category
         return records
 
     def undo(self, records: pd.DataFrame) -> None:
@@ -201,6 +209,7 @@ class ProductImporter(Importer):
             rows.insert(0, "id", updated["object_id"].astype("int64").to_numpy())
             rows["active"] = rows["active"].map({"t": True, "f": False})
             update_from_frame(Product, rows[["id", *self.fields]])
+            summaries.refresh_categories()
         created = mine.loc[mine["previous"].isna(), "object_id"].astype("int64").tolist()
         if created:
             blocking = count_references(Product, created)
@@ -475,6 +484,13 @@ class OrderImporter(Importer):
         lines = plan.extra["lines"]
         updates = plan.updates
         order_ids: dict[str, int] = {}
+        # The report summaries of every day these orders were on, before and after.
+        touched = summaries.Footprint(product_ids=None)
+        for frame in (orders, updates):
+            if len(frame):
+                touched |= summaries.Footprint(_local_days(frame["ordered_at"]), None)
+        if len(updates):
+            touched |= summaries.footprint(updates["target"].astype("int64").tolist())
         if len(orders):
             ids = reserve_ids(Order, len(orders))
             order_ids.update(zip(orders["order"], (int(i) for i in ids), strict=True))
@@ -524,12 +540,15 @@ class OrderImporter(Importer):
                     }
                 ),
             )
+        summaries.refresh(touched)
         return records
 
     def undo(self, records: pd.DataFrame) -> None:
         mine = records[records["model"] == "sales.order"]
         created = mine.loc[mine["previous"].isna(), "object_id"].astype("int64").tolist()
         updated = mine[mine["previous"].notna()]
+        ids = updated["object_id"].astype("int64").tolist()
+        touched = summaries.footprint(created + ids) | summaries.Footprint(product_ids=None)
         if created:
             blocking = count_references(Order, created, ignore={OrderLine})
             if blocking:
@@ -544,7 +563,6 @@ class OrderImporter(Importer):
             delete_ids(Order, created)
         if len(updated):
             prev = [_loads(p) for p in updated["previous"]]
-            ids = updated["object_id"].astype("int64").tolist()
             delete_ids(OrderLine, ids, column="order_id")
             update_from_frame(
                 Order,
@@ -571,3 +589,4 @@ class OrderImporter(Importer):
                         old, columns=["id", "order_id", "product_id", "quantity", "unit_price"]
                     ),
                 )
+        summaries.refresh(touched | summaries.footprint(ids))

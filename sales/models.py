@@ -440,3 +440,137 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+# ---------------------------------------------------------------- report summaries
+#
+# The sales reports read these instead of the million orders behind them (sales.summaries
+# keeps them in step). "rep" is the customer's owner, as in the reports; the foreign keys
+# carry no database constraint so deleting a user or a product never waits on them: the
+# next refresh or the nightly rebuild drops their rows.
+
+
+class OrderDaySummary(models.Model):
+    """Counted orders (not drafts or cancellations) of one day, in the site's time zone,
+    for the customers of one owner: how many and their total."""
+
+    day = models.DateField(_("day"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    orders = models.PositiveIntegerField(_("orders"))
+    revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("daily order summary")
+        verbose_name_plural = _("daily order summaries")
+        indexes = [models.Index(fields=["day"]), models.Index(fields=["owner", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.owner_id}: {self.revenue}"
+
+
+class ProductMonthSummary(models.Model):
+    """Units and line revenue of one product in one month (its first day) over the
+    counted orders of one owner's customers."""
+
+    month = models.DateField(_("month"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    units = models.BigIntegerField(_("units"))
+    revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("monthly product summary")
+        verbose_name_plural = _("monthly product summaries")
+        indexes = [
+            models.Index(fields=["month", "product"]),
+            models.Index(fields=["owner", "month"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.owner_id} {self.product_id}: {self.revenue}"
+
+
+class ProductMonthTotal(models.Model):
+    """Units and line revenue of one product in one month over every owner's customers:
+    the monthly product summary without the owner, which the unfiltered product report
+    reads (a third of the rows with three reps, far fewer with many)."""
+
+    month = models.DateField(_("month"))
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    units = models.BigIntegerField(_("units"))
+    revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("monthly product total")
+        verbose_name_plural = _("monthly product totals")
+        indexes = [models.Index(fields=["month", "product"])]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.product_id}: {self.revenue}"
+
+
+class CategoryMonthSummary(models.Model):
+    """Units and line revenue of one product category in one month for one owner's
+    customers: the monthly product summary grouped once more (a dozen rows a month)."""
+
+    month = models.DateField(_("month"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    category = models.CharField(_("category"), max_length=100)
+    units = models.BigIntegerField(_("units"))
+    revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("monthly category summary")
+        verbose_name_plural = _("monthly category summaries")
+        indexes = [models.Index(fields=["month"]), models.Index(fields=["owner", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.owner_id} {self.category}: {self.revenue}"
+
+
+class SummaryState(models.Model):
+    """One row: a counter bumped after every change to the summaries, part of the
+    reports' cache key, and when the last full rebuild ran."""
+
+    version = models.BigIntegerField(_("version"), default=0)
+    rebuilt_at = models.DateTimeField(_("rebuilt"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("summary state")
+        verbose_name_plural = _("summary state")
+
+    def __str__(self) -> str:
+        return f"v{self.version}"

@@ -82,19 +82,31 @@ def board_columns(*, deals: QuerySet[Deal], pipeline: Pipeline) -> list[BoardCol
         column = columns.get(row["stage_id"])
         if column is not None:
             column.count, column.total = row["n"], row["s"] or Decimal("0")
-    ranked = in_pipeline.annotate(
-        rank=Window(
-            RowNumber(),
-            partition_by=[F("stage_id")],
-            order_by=[
-                F("closed_at").desc(nulls_last=True),
-                F("expected_close").asc(nulls_last=True),
-                F("id").asc(),
-            ],
+    # Rank the deals alone (ids), then load the few cards with their joins: ranking the
+    # joined rows made the database join every customer of the pipeline first (135 ms for a
+    # rep's 8,000 deals against a few ms).
+    ranked = (
+        in_pipeline.order_by()
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("stage_id")],
+                order_by=[
+                    F("closed_at").desc(nulls_last=True),
+                    F("expected_close").asc(nulls_last=True),
+                    F("id").asc(),
+                ],
+            )
         )
-    ).filter(rank__lte=BOARD_CARDS_PER_STAGE)
-    for deal in ranked.order_by("stage_id", "rank"):
-        columns[deal.stage_id].deals.append(deal)
+        .filter(rank__lte=BOARD_CARDS_PER_STAGE)
+        .values_list("id", flat=True)
+    )
+    ids = list(ranked.order_by("stage_id", "rank"))
+    cards = in_pipeline.filter(pk__in=ids).order_by().in_bulk(ids) if ids else {}
+    for pk in ids:
+        deal = cards.get(pk)
+        if deal is not None:
+            columns[deal.stage_id].deals.append(deal)
     return list(columns.values())
 
 

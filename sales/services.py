@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from crm.history import attribute
 
+from . import summaries
 from .choices import LostReason, OrderStatus
 from .models import (
     Deal,
@@ -91,6 +92,12 @@ def order_create(
         OrderLine(order=order, product=li.product, quantity=li.quantity, unit_price=li.unit_price)
         for li in lines
     )
+    summaries.refresh(
+        summaries.Footprint(
+            frozenset({summaries.local_day(order.ordered_at)}),
+            frozenset(li.product.pk for li in lines),
+        )
+    )
     return order
 
 
@@ -101,6 +108,7 @@ def order_set_status(*, order: Order, status: str) -> Order:
         raise ValidationError(_("Unknown order status."))
     order.status = status
     order.save(update_fields=["status"])
+    summaries.refresh_orders([order.pk])
     return order
 
 

@@ -24,6 +24,7 @@ from crm.locking import VERSION_FIELD, check_version, version_of
 from crm.mixins import CapabilityRequiredMixin, ScopedQuerysetMixin
 from crm.templatetags.crm_tags import money
 from customers.models import Customer
+from customers.pagination import FastPaginator
 
 from . import selectors, services
 from .filters import DealFilter, OrderFilter, ProductFilter
@@ -390,6 +391,9 @@ class OrderListView(ModelAccessMixin, ListView):
     template_name = "sales/order_list.html"
     context_object_name = "orders"
     paginate_by = 25
+    # A million orders: the unfiltered count is PostgreSQL's estimate (COUNT(*) took 60-180
+    # ms), far pages walk the index backwards, and a page loads its rows by id.
+    paginator_class = FastPaginator
 
     def get_queryset(self):
         self.filterset = OrderFilter(

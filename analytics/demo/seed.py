@@ -16,6 +16,7 @@ from customers import demo as customers_demo
 from customers.models import Customer, CustomerMerge, Interaction, LifecycleChange, Need, Tag
 from sales.demo import seed_sales
 from sales.models import Order, OrderLine, Product
+from sales.summaries import rebuild_all as rebuild_sales_summaries
 from service.demo import seed_service
 from service.models import Ticket
 
@@ -129,6 +130,9 @@ def seed_demo(
     counts.update(seed_sales(data=data, user_ids=user_ids, rep_ids=reps, end=end, seed=seed))
     counts.update(customers_demo.write_demo(data=data, seed=seed))
     counts.update(seed_service(tickets=data.tickets, user_ids=user_ids, seed=seed))
+    t0 = time.monotonic()
+    rebuild_sales_summaries()  # the orders were copied in around the services
+    log(f"sales report summaries in {time.monotonic() - t0:.1f}s")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

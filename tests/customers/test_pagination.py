@@ -72,3 +72,39 @@ def test_large_unfiltered_table_uses_the_estimate(thirty, monkeypatch):
     # A filtered list is always counted exactly.
     filtered = FastPaginator(Customer.objects.filter(name__endswith="1").order_by("id"), 25)
     assert filtered.count == 3 and not filtered.estimated
+
+
+def test_a_first_page_that_holds_everything_needs_no_count(thirty):
+    few = Customer.objects.filter(name__endswith="1").order_by("name", "id")
+    paginator = FastPaginator(few, 25)
+    with CaptureQueriesContext(connection) as ctx:
+        page = paginator.page(1)
+        names = [c.name for c in page]
+    assert names == ["Customer 01", "Customer 11", "Customer 21"]
+    assert paginator.count == 3 and paginator.num_pages == 1
+    assert not any("COUNT(" in q["sql"] for q in ctx.captured_queries)
+    # More rows than a page: page 1 is the first page-size rows, and the total is counted.
+    many = FastPaginator(Customer.objects.filter(name__startswith="C").order_by("name", "id"), 7)
+    with CaptureQueriesContext(connection) as ctx:
+        first = [c.name for c in many.page(1)]
+    assert first == [f"Customer {i:02d}" for i in range(7)]
+    assert many.count == 30 and many.num_pages == 5
+    assert any("COUNT(" in q["sql"] for q in ctx.captured_queries)
+    # Orphans: 9 rows with 7 a page and 2 orphans are one page of 9.
+    orphans = FastPaginator(
+        Customer.objects.filter(name__lt="Customer 09").order_by("name", "id"), 7, orphans=2
+    )
+    assert len(orphans.page(1)) == 9 and orphans.num_pages == 1
+
+
+def test_a_customer_search_runs_no_count_query(client_for, thirty):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client_for(Role.SALES_REP).get(
+            reverse("customers:customer_list"), {"q": "Customer 2"}
+        )
+    assert response.status_code == 200
+    assert len(response.context["customers"]) == 10
+    assert response.context["paginator"].count == 10
+    assert not any(
+        "COUNT(" in q["sql"] and "customers_customer" in q["sql"] for q in ctx.captured_queries
+    )

@@ -143,3 +143,28 @@ def test_manager_changes_an_order_status_reps_and_agents_cannot(client_for):
     manager.post(url, {"status": "lost-in-space"})
     order.refresh_from_db()
     assert order.status == "shipped"
+
+
+def test_a_large_order_list_is_paged_on_the_estimate_without_counting(
+    client_for, monkeypatch, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from customers.pagination import FastPaginator
+
+    now = timezone.now()
+    orders = [OrderFactory(ordered_at=now - timedelta(hours=i)) for i in range(60)]
+    monkeypatch.setattr(FastPaginator, "estimate_threshold", 10)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE sales_order")
+    client = client_for(R)
+    with django_assert_max_num_queries(10), CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("sales:order_list"))
+    assert list(response.context["orders"]) == orders[:25]  # newest first
+    last = client.get(reverse("sales:order_list"), {"page": "last"}).context["orders"]
+    assert orders[-1] in list(last)
+    if connection.vendor == "postgresql":
+        assert not any("COUNT(" in q["sql"] for q in ctx.captured_queries)
+        assert "of about" in response.content.decode()

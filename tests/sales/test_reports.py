@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.roles import Role
-from sales import reports, services
+from sales import reports, services, summaries
 from sales.models import Deal, DealStageChange, Order, OrderLine
 from tests.factories import CustomerFactory, OrderFactory, OrderLineFactory, ProductFactory
 from tests.sales.factories import make_deal, stage
@@ -72,6 +72,9 @@ def sales_rows(users, pipeline):
         if i in (1, 6, 7):
             reason = ["price", "competitor", "price"][[1, 6, 7].index(i)]
             services.deal_move(deal=deal, stage=lost, user=owner, lost_reason=reason)
+    # The orders above were written by factories, around the services that refresh the
+    # report summaries: rebuild them, as the nightly job would.
+    summaries.rebuild_all()
     # Give the moves distinct durations so averages mean something.
     for n, change in enumerate(DealStageChange.objects.exclude(from_stage=None).order_by("id")):
         DealStageChange.objects.filter(pk=change.pk).update(
