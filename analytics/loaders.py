@@ -88,6 +88,28 @@ def load_orders() -> pd.DataFrame:
     )
 
 
+def load_daily_revenue() -> pd.DataFrame:
+    """Revenue orders summed per UTC day, in SQL: ordered_at (the day's start, UTC), total,
+    orders. Every month and week is a whole number of UTC days, so the forecast's period
+    sums are the same as from the orders themselves, from about a thousand rows instead
+    of a million."""
+    sql = (
+        "SELECT date_trunc('day', ordered_at AT TIME ZONE 'UTC') AS day, "  # nosec B608 - table and column names come from model metadata, quoted by the backend; values are parameters
+        f"sum(total), count(*) FROM {_table(Order)} "
+        "WHERE status NOT IN (%s, %s) GROUP BY 1 ORDER BY 1"
+    )
+    if connection.vendor != "postgresql":
+        sql = sql.replace("date_trunc('day', ordered_at AT TIME ZONE 'UTC')", "date(ordered_at)")
+    frame = read_frame(
+        sql, REVENUE_EXCLUDED, {"ordered_at": "str", "total": "float", "orders": "int"}
+    )
+    # The day comes back without a zone (it is a UTC day): read it as UTC.
+    frame["ordered_at"] = pd.to_datetime(frame["ordered_at"], format="ISO8601").dt.tz_localize(
+        "UTC"
+    )
+    return frame
+
+
 def load_order_lines() -> pd.DataFrame:
     """Lines of revenue orders: order_id, customer_id, product_id."""
     sql = (

@@ -264,13 +264,13 @@ def _run_rules(run: JobRun, progress: Progress) -> dict:
 
 def _run_forecast(run: JobRun, progress: Progress) -> dict:
     t0 = time.monotonic()
-    orders = loaders.load_orders()
+    daily = loaders.load_daily_revenue()
     progress(20, "loaded")
     t1 = time.monotonic()
-    result = forecast.run(orders, as_of=_as_of(run), progress=_scaled(progress, 20, 90))
+    result = forecast.run(daily, as_of=_as_of(run), progress=_scaled(progress, 20, 90))
     t2 = time.monotonic()
     write_forecast(run=run, result=result)
-    return _with_timings(result.metrics, t0, t1, t2, rows_read={"orders": len(orders)})
+    return _with_timings(result.metrics, t0, t1, t2, rows_read={"days": len(daily)})
 
 
 def _run_churn(run: JobRun, progress: Progress) -> dict:
