@@ -16,6 +16,7 @@ import resource
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,6 @@ from crm.bulk import bulk_insert
 
 from . import loaders
 from .choices import ACTIVE_STATUSES, JobKind, JobStatus
-from .jobs import association_rules, churn, customer_value, forecast, segmentation
 from .jobs.base import InsufficientData, Progress
 from .messages import insufficient_message
 from .models import (
@@ -40,6 +40,9 @@ from .models import (
     SatisfactionPeriod,
     Segment,
 )
+
+if TYPE_CHECKING:
+    from .jobs import association_rules, churn, customer_value, forecast, segmentation
 
 logger = logging.getLogger(__name__)
 
@@ -218,10 +221,16 @@ def execute_job_run(*, job_run_id: int) -> JobRun:
 # --- the jobs: load -> compute -> write ---------------------------------------------------
 
 
+# Each runner imports its job module itself: a worker or `run_job` process loads only the
+# libraries its job needs (scikit-learn's ensemble and mlxtend take a second to import).
+
+
 def _run_segmentation(run: JobRun, progress: Progress) -> dict:
+    from .jobs import segmentation
+
     t0 = time.monotonic()
     orders, customers, tickets = (
-        loaders.load_orders(),
+        loaders.load_customer_order_summary(),
         loaders.load_customers(),
         loaders.load_tickets(),
     )
@@ -242,11 +251,17 @@ def _run_segmentation(run: JobRun, progress: Progress) -> dict:
         t0,
         t1,
         t2,
-        rows_read={"orders": len(orders), "customers": len(customers), "tickets": len(tickets)},
+        rows_read={
+            "customers_with_orders": len(orders),
+            "customers": len(customers),
+            "tickets": len(tickets),
+        },
     )
 
 
 def _run_rules(run: JobRun, progress: Progress) -> dict:
+    from .jobs import association_rules
+
     t0 = time.monotonic()
     lines = loaders.load_order_lines()
     progress(15, "loaded")
@@ -263,6 +278,8 @@ def _run_rules(run: JobRun, progress: Progress) -> dict:
 
 
 def _run_forecast(run: JobRun, progress: Progress) -> dict:
+    from .jobs import forecast
+
     t0 = time.monotonic()
     daily = loaders.load_daily_revenue()
     progress(20, "loaded")
@@ -274,6 +291,8 @@ def _run_forecast(run: JobRun, progress: Progress) -> dict:
 
 
 def _run_churn(run: JobRun, progress: Progress) -> dict:
+    from .jobs import churn
+
     t0 = time.monotonic()
     orders = loaders.load_orders()
     tickets = loaders.load_tickets()
@@ -302,8 +321,10 @@ def _run_churn(run: JobRun, progress: Progress) -> dict:
 
 
 def _run_customer_value(run: JobRun, progress: Progress) -> dict:
+    from .jobs import customer_value
+
     t0 = time.monotonic()
-    orders = loaders.load_orders()
+    orders = loaders.load_customer_order_summary()
     feedback = loaders.load_feedback()
     progress(15, "loaded")
     t1 = time.monotonic()
@@ -314,7 +335,11 @@ def _run_customer_value(run: JobRun, progress: Progress) -> dict:
     write_customer_value(run=run, result=result)
     metrics = {**result.metrics, "feedback_model": loaders.feedback_model() is not None}
     return _with_timings(
-        metrics, t0, t1, t2, rows_read={"orders": len(orders), "feedback": len(feedback)}
+        metrics,
+        t0,
+        t1,
+        t2,
+        rows_read={"customers_with_orders": len(orders), "feedback": len(feedback)},
     )
 
 

@@ -111,10 +111,13 @@ def association_rules(params: dict) -> tuple[float, float, dict]:
     x, products, _ = job.one_hot(lines, max_basket=job.MAX_BASKET)
     n = x.shape[0]
     min_support = params.get("min_support")
-    if min_support is None:
-        min_support = job.choose_min_count(x, floor=job.MIN_BASKET_COUNT, max_pairs=job.MAX_PAIRS)
-        min_support /= n
     counts = np.asarray(x.sum(axis=0)).ravel()
+    if min_support is None:  # the job's rule: a budget of frequent pairs and of products
+        min_count = job.choose_min_count(x, floor=job.MIN_BASKET_COUNT, max_pairs=job.MAX_PAIRS)
+        ranked = np.sort(counts)[::-1]
+        if len(ranked) > job.MAX_ITEMS:
+            min_count = max(min_count, int(ranked[job.MAX_ITEMS]) + 1)
+        min_support = min_count / n
     keep = np.flatnonzero(counts >= min_support * n - job.TOLERANCE)
     onehot = pd.DataFrame.sparse.from_spmatrix(x[:, keep], columns=pd.RangeIndex(len(keep)))
     t1 = time.perf_counter()
@@ -235,9 +238,7 @@ def churn(params: dict) -> tuple[float, float, dict]:
     y = df.pop("churned").to_numpy()
     feats = df.set_index("customer_id")[job.FEATURES].astype("float64")
     x = job.Transform().fit(feats)(feats)
-    x_train, _, y_train, _ = train_test_split(
-        x, y, test_size=0.25, random_state=SEED, stratify=y
-    )
+    x_train, _, y_train, _ = train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
     t1 = time.perf_counter()
     for model in job.candidate_models(SEED).values():
         model.fit(x_train, y_train)
