@@ -127,8 +127,8 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
     """Per customer, up to top_n products not bought yet, from the rules whose antecedents
     they have all bought; a product's score is its best rule (confidence, then lift).
 
-    Customers are processed in chunks against a dense chunk x product array holding, per
-    cell, the position of the best triggered rule (rules sorted best first), so memory stays
+    Customers are processed in chunks against a dense chunk x recommendable-product array
+    holding, per cell, the position of the best triggered rule (rules sorted best first), so memory stays
     bounded (about CHUNK_CELLS x 4 bytes) however many rules each customer triggers.
     """
     cols = ["customer_id", "product_id", "rank", "confidence", "lift", "because"]
@@ -158,10 +158,21 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
         shape=(n_p, n_r),
     )
     cons_len = np.fromiter((len(x) for x in cons), dtype=np.int64, count=n_r)
-    cons_items = np.searchsorted(products, np.concatenate(cons))
+    # Only products that some rule recommends can be recommended: the dense per-chunk array
+    # has one column per such product, not one per product in the catalogue.
+    targets = np.unique(np.concatenate(cons))
+    n_t = len(targets)
+    cons_items = np.searchsorted(targets, np.concatenate(cons))
     cons_start = np.r_[0, np.cumsum(cons_len)[:-1]]
+    bought_ids = bought["product_id"].to_numpy()
+    at = np.minimum(np.searchsorted(targets, bought_ids), n_t - 1)
+    is_target = targets[at] == bought_ids
+    owned_all = sparse.csr_matrix(
+        (np.ones(int(is_target.sum()), dtype=np.int8), (cust_idx[is_target], at[is_target])),
+        shape=(n_c, n_t),
+    )
     none = np.int32(n_r)  # "no rule"
-    chunk = max(1, CHUNK_CELLS // n_p)
+    chunk = max(1, CHUNK_CELLS // n_t)
     out_c, out_p, out_r = [], [], []
     for lo in range(0, n_c, chunk):
         cc = c[lo : lo + chunk]
@@ -172,17 +183,17 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
         reps = cons_len[hit_rule]
         offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
         item = cons_items[np.repeat(cons_start[hit_rule], reps) + offsets]
-        best = np.full((cc.shape[0], n_p), none, dtype=np.int32)
+        best = np.full((cc.shape[0], n_t), none, dtype=np.int32)
         np.minimum.at(
             best, (np.repeat(hit_cust, reps), item), np.repeat(hit_rule, reps).astype(np.int32)
         )
-        owned = cc.tocoo()
+        owned = owned_all[lo : lo + chunk].tocoo()
         best[owned.row, owned.col] = none  # never recommend what was bought
-        k = min(top_n, n_p)
+        k = min(top_n, n_t)
         top = (
             np.argpartition(best, k - 1, axis=1)[:, :k]
-            if k < n_p
-            else np.tile(np.arange(n_p), (cc.shape[0], 1))
+            if k < n_t
+            else np.tile(np.arange(n_t), (cc.shape[0], 1))
         )
         rule_at = np.take_along_axis(best, top, axis=1)
         row = np.repeat(np.arange(cc.shape[0]), k)
@@ -200,7 +211,7 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
     return pd.DataFrame(
         {
             "customer_id": customers.to_numpy()[cand["c"].to_numpy()],
-            "product_id": products[cand["p"].to_numpy()],
+            "product_id": targets[cand["p"].to_numpy()],
             "rank": cand["rank"].to_numpy(),
             "confidence": rules["confidence"].to_numpy()[rule],
             "lift": rules["lift"].to_numpy()[rule],
