@@ -430,6 +430,7 @@ def write_segmentation(*, run: JobRun, result: segmentation.SegmentationResult) 
             }
         ),
     )
+    _drop_orphans(CustomerSegment)
 
 
 @transaction.atomic
@@ -465,6 +466,7 @@ def write_rules(*, run: JobRun, result: association_rules.RulesResult) -> None:
             }
         ),
     )
+    _drop_orphans(Recommendation)
 
 
 @transaction.atomic
@@ -482,6 +484,26 @@ def write_forecast(*, run: JobRun, result: forecast.ForecastResult) -> None:
     for col in ("actual", "predicted", "lower", "upper", "baseline"):
         frame[col] = _money(rows[col].to_numpy())
     bulk_insert(Forecast, frame)
+
+
+def _drop_orphans(model) -> int:
+    """Delete the rows whose customer or product no longer exists (deleted while the job
+    ran): the result tables' keys have no database constraint (see CustomerSegment), so
+    the writer checks them here, with one anti-join per key instead of a trigger per row."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    removed = 0
+    with connection.cursor() as cursor:
+        for f in model._meta.concrete_fields:
+            if not f.is_relation or f.db_constraint:
+                continue
+            ref = quote(f.related_model._meta.db_table)
+            cursor.execute(
+                f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM {ref} r "  # nosec B608 - table and column names come from model metadata, quoted by the backend
+                f"WHERE r.{quote(f.target_field.column)} = {table}.{quote(f.column)})"
+            )
+            removed += cursor.rowcount
+    return removed
 
 
 # CustomerScore columns and who owns them; each writer keeps the other job's columns.
@@ -559,6 +581,7 @@ def _replace_scores(new: pd.DataFrame, own: list[str]) -> None:
         merged[col] = pd.to_datetime(merged[col], utc=True)
     _clear(CustomerScore)
     bulk_insert(CustomerScore, merged[list(SCORE_SCHEMA)])
+    _drop_orphans(CustomerScore)
 
 
 @transaction.atomic
