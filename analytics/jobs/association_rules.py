@@ -239,13 +239,18 @@ def run(
     if multi < MIN_BASKETS:
         raise InsufficientData("rules_baskets", minimum=MIN_BASKETS, found=multi)
     progress(15, "support")
+    item_counts = np.asarray(x.sum(axis=0)).ravel()
+    ranked = np.sort(item_counts)[::-1]
     if min_support is None:
-        min_count = choose_min_count(x, floor=MIN_BASKET_COUNT, max_pairs=max_pairs)
+        # The product cap's count is a floor for the pair budget too: the pair counts then
+        # cover those few products only (the same answer, pair counts being monotone).
+        floor = MIN_BASKET_COUNT
+        if len(ranked) > max_items:
+            floor = max(floor, int(ranked[max_items]) + 1)
+        min_count = choose_min_count(x, floor=floor, max_pairs=max_pairs)
         min_support = min_count / n_baskets
     # Products below the support can be in no frequent itemset: dropping their columns first
     # is what makes fpgrowth's dense header table small.
-    item_counts = np.asarray(x.sum(axis=0)).ravel()
-    ranked = np.sort(item_counts)[::-1]
     if len(ranked) > max_items and ranked[max_items] >= min_support * n_baskets - TOLERANCE:
         # More products are frequent than fpgrowth may see: the support rises just above
         # the count of the first product past the cap.
