@@ -1,6 +1,7 @@
 """Database rows to pandas DataFrames for the jobs: one SQL query per frame, no model
 instances. On PostgreSQL the query runs inside COPY ... TO STDOUT (CSV into a buffer, then
-pandas.read_csv), several times faster than fetching rows through the cursor; on SQLite the
+pandas.read_csv, times as numbers), several times faster than fetching rows through the
+cursor; on SQLite the
 cursor's rows go straight into a DataFrame. Either way every column is then converted to its
 declared type: pandas 3 reads text as its string dtype and may leave time stamps as text.
 """
@@ -32,14 +33,36 @@ def read_frame(sql: str, params: list | tuple, schema: Schema) -> pd.DataFrame:
     """Run one query and return its rows with the schema's column names and types."""
     names = list(schema)
     if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        # Times travel as numbers (microseconds or days since 1970), which pandas reads many
+        # times faster than ISO text: the query's columns are renamed to the schema's and
+        # converted in an outer SELECT.
+        outer = []
+        for name, kind in schema.items():
+            col = f"q.{quote(name)}"
+            if kind == "datetime":
+                # date_part is double precision (exact to the microsecond for these
+                # dates); EXTRACT's numeric is twice as slow on a million rows.
+                col = f"(date_part('epoch', {col}) * 1000000)::int8"
+            elif kind == "date":
+                col = f"({col} - DATE '1970-01-01')"
+            outer.append(col)
         with connection.cursor() as cursor:
             raw = cursor.cursor
             query = raw.mogrify(sql, params).decode()
+            query = f"SELECT {', '.join(outer)} FROM ({query}) AS q({', '.join(map(quote, names))})"  # nosec B608 - column names come from the schema, quoted by the backend; values were bound by mogrify
             buf = io.StringIO()
             raw.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", buf)
         buf.seek(0)
         read_types = {
-            n: ("float64" if t == "float" else "Int64" if t == "int" else "str")
+            # float64 holds microseconds since 1970 exactly (below 2**53) and NaN for NULL.
+            n: (
+                "float64"
+                if t in ("float", "datetime", "date")
+                else "Int64"
+                if t == "int"
+                else "str"
+            )
             for n, t in schema.items()
         }
         frame = pd.read_csv(
@@ -64,9 +87,15 @@ def coerce(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         elif kind == "float":
             out[name] = pd.to_numeric(col, errors="coerce").astype("float64")
         elif kind == "datetime":
-            out[name] = pd.to_datetime(col, utc=True, format="ISO8601")
+            if pd.api.types.is_numeric_dtype(col.dtype):  # microseconds since 1970 (read_frame)
+                out[name] = pd.to_datetime(col, unit="us", utc=True)
+            else:
+                out[name] = pd.to_datetime(col, utc=True, format="ISO8601")
         elif kind == "date":
-            out[name] = pd.to_datetime(col, format="ISO8601").astype("datetime64[ns]")
+            if pd.api.types.is_numeric_dtype(col.dtype):  # days since 1970 (read_frame)
+                out[name] = pd.to_datetime(col, unit="D").astype("datetime64[ns]")
+            else:
+                out[name] = pd.to_datetime(col, format="ISO8601").astype("datetime64[ns]")
         elif kind == "bool":
             text = col.astype("string").str.lower()
             out[name] = text.isin(["true", "t", "1"]).fillna(False).astype(bool)
@@ -79,13 +108,45 @@ def load_orders() -> pd.DataFrame:
     """Revenue orders: order_id, customer_id, ordered_at, total."""
     sql = (
         f"SELECT id, customer_id, ordered_at, total FROM {_table(Order)} "  # nosec B608 - table and column names come from model metadata, quoted by the backend; values are parameters
-        "WHERE status NOT IN (%s, %s) ORDER BY ordered_at, id"
+        "WHERE status NOT IN (%s, %s) ORDER BY id"
     )
     return read_frame(
         sql,
         REVENUE_EXCLUDED,
         {"order_id": "int", "customer_id": "int", "ordered_at": "datetime", "total": "float"},
     )
+
+
+def load_customer_order_summary() -> pd.DataFrame:
+    """Revenue orders summed up per customer (analytics.jobs.summary.COLUMNS).
+
+    Read as orders (one COPY) and summed in numpy: measured at a million orders that is
+    twice as fast as the same sums by a GROUP BY per customer and day in PostgreSQL."""
+    from .jobs.summary import summarise
+
+    return summarise(load_orders())
+
+
+def load_daily_revenue() -> pd.DataFrame:
+    """Revenue orders summed per UTC day, in SQL: ordered_at (the day's start, UTC), total,
+    orders. Every month and week is a whole number of UTC days, so the forecast's period
+    sums are the same as from the orders themselves, from about a thousand rows instead
+    of a million."""
+    sql = (
+        "SELECT date_trunc('day', ordered_at AT TIME ZONE 'UTC') AS day, "  # nosec B608 - table and column names come from model metadata, quoted by the backend; values are parameters
+        f"sum(total), count(*) FROM {_table(Order)} "
+        "WHERE status NOT IN (%s, %s) GROUP BY 1 ORDER BY 1"
+    )
+    if connection.vendor != "postgresql":
+        sql = sql.replace("date_trunc('day', ordered_at AT TIME ZONE 'UTC')", "date(ordered_at)")
+    frame = read_frame(
+        sql, REVENUE_EXCLUDED, {"ordered_at": "str", "total": "float", "orders": "int"}
+    )
+    # The day comes back without a zone (it is a UTC day): read it as UTC.
+    frame["ordered_at"] = pd.to_datetime(frame["ordered_at"], format="ISO8601").dt.tz_localize(
+        "UTC"
+    )
+    return frame
 
 
 def load_order_lines() -> pd.DataFrame:

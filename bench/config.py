@@ -47,7 +47,7 @@ class Config:
     parts: tuple[str, ...] = ("pages", "imports", "jobs")
     job_timeout: float = 300.0  # one job, or one baseline, may not take longer than this
     jobs_budget: float = 720.0  # all jobs and their baselines together
-    import_timeout: float = 300.0
+    import_timeout: float = 600.0  # 1M order lines through the real importer, on a busy machine
     strict: bool = False
     note: str = ""
     python: str = field(default_factory=_python)

@@ -3,9 +3,11 @@
 scratch database. Prints one JSON line: seconds, rows stored, which path was used; or
 {"available": false, "reason": ...} when the importer does not exist yet.
 
-The importer is found by probing, since it is written in parallel: a function
-`run_import` in customers/importing.py or sales/importing.py, called with the file's kind,
-path, the manager as user and commit=True; else the `import_csv KIND FILE --commit` command."""
+The importer is the app's public entry point `customers.import_services.run_import(kind,
+path, user, commit=True)`, the function the `import_csv` command and the Celery tasks use
+(read, validate, write in one transaction, an undoable ImportBatch recorded); older
+layouts (a `run_import` in customers/importing.py or sales/importing.py, or only the
+`import_csv KIND FILE --commit` command) are still probed for."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ import sys
 import time
 
 MODULES = {
-    "customers": ["customers.importing"],
-    "orders": ["sales.importing", "customers.importing"],
+    "customers": ["customers.import_services", "customers.importing"],
+    "orders": ["customers.import_services", "sales.importing", "customers.importing"],
 }
 # Parameter names the importer may use, and what each gets.
 _ALIASES = {
@@ -94,9 +96,13 @@ def main(kind: str, path: str) -> dict:
     else:
         modules = " or ".join(f"{m}.run_import" for m in MODULES[kind])
         return {"available": False, "reason": f"no {modules} and no import_csv command yet"}
+    message = getattr(result, "message", "")
+    if message:  # a file-level problem: nothing was written
+        return {"available": True, "via": via, "error": f"import refused the file: {message}"}
     return {
         "available": True,
         "via": via,
+        "rejected": getattr(result, "reject", None),
         "seconds": seconds,
         "rows_stored": count_stored(kind),
         "result": repr(result)[:300],

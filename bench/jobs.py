@@ -43,12 +43,30 @@ def run_job(cfg: Config, kind: str, timeout: float) -> dict:
         return {"error": f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"}
     if done.timed_out:
         return {"error": f"timed out after {timeout:.0f}s", "seconds": done.seconds}
-    return {"seconds": done.seconds, "peak_mb": done.peak_rss_mb}
+    # run_job prints "KIND: STATUS in S s, peak memory M MB (run N)", then the metrics.
+    first = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
+    if not first.startswith(f"{kind}: succeeded"):
+        return {"error": f"job did not succeed: {done.stdout.strip()[:300]}"}
+    try:
+        metrics = json.loads(done.stdout[done.stdout.index("{") :])
+    except ValueError:
+        metrics = {}
+    return {"seconds": done.seconds, "peak_mb": done.peak_rss_mb, "metrics": metrics}
 
 
-def run_baseline(cfg: Config, kind: str, timeout: float) -> dict:
+def chosen_parameters(kind: str, metrics: dict) -> dict:
+    """What the job chose on this data (its JobRun metrics), so that the baseline makes the
+    very same library call: the k of KMeans, the support of fpgrowth."""
+    if kind == "segmentation" and metrics.get("k"):
+        return {"k": metrics["k"]}
+    if kind == "association_rules" and metrics.get("min_support"):
+        return {"min_support": metrics["min_support"]}
+    return {}
+
+
+def run_baseline(cfg: Config, kind: str, timeout: float, params: dict | None = None) -> dict:
     done = proc.run(
-        [cfg.python, "-m", "bench.job_baselines", kind],
+        [cfg.python, "-m", "bench.job_baselines", kind, json.dumps(params or {})],
         env=cfg.app_env(),
         cwd=ROOT,
         timeout=timeout,
@@ -83,6 +101,13 @@ def job_row(kind: str, job: dict, base: dict) -> Row:
         checks.append(Check("job ran", "==", 1, None))
         return Row(SECTION, kind, figures=figures, checks=checks, notes="; ".join(notes))
     ratio = job["seconds"] / base["seconds"] if base.get("seconds") else None
+    stages = (job.get("metrics") or {}).get("seconds") or {}
+    if stages:
+        notes.insert(
+            0,
+            "job load/compute/write s: "
+            + "/".join(f"{stages.get(k, 0):.1f}" for k in ("load", "compute", "write")),
+        )
     figures = {
         "seconds": round(job["seconds"], 2),
         "peak MB": round(job["peak_mb"]),
@@ -135,7 +160,8 @@ def measure(cfg: Config, log=print) -> list[Row]:
         job = run_job(cfg, kind, min(cfg.job_timeout, left))
         jobs[kind] = job
         left = cfg.jobs_budget - (time.monotonic() - started)
-        base = run_baseline(cfg, kind, max(5.0, min(cfg.job_timeout, left)))
+        params = chosen_parameters(kind, job.get("metrics") or {})
+        base = run_baseline(cfg, kind, max(5.0, min(cfg.job_timeout, left)), params)
         if "unavailable" in job:
             # The baseline alone still tells the job's author what to aim at.
             log(f"  {kind}: not available ({job['unavailable']}); baseline {base}")

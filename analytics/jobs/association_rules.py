@@ -6,7 +6,8 @@ order). A basket is an order's set of distinct products.
 Memory and time are bounded by construction: baskets above `max_basket` products are left
 out (a few huge invoices would otherwise explode the itemset count), itemsets are at most
 `max_len` long, and the minimum support is raised until the frequent pairs fit a budget
-(counted exactly with one sparse matrix product before fpgrowth runs).
+(counted exactly with one sparse matrix product before fpgrowth runs) and at most
+`max_items` products are frequent.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ MIN_BASKET_COUNT = 10  # an itemset must appear in at least this many baskets
 MAX_BASKET = 50
 MAX_LEN = 3
 MAX_PAIRS = 5_000  # frequent pairs allowed; triples stay well below this on basket data
+# Products fpgrowth may see: mlxtend's FP-tree is Python objects, and its size grows with
+# the items per basket it keeps. Measured on 980k baskets: 1,000 items 1.3 GB and 8 s,
+# 2,000 items 2.2 GB, all 5,000 (support 33 baskets) 5 GB and 27 s. The support is raised
+# until at most this many products are frequent: an itemset is never more frequent than
+# its rarest product, so the result is still exactly fpgrowth's at that support.
+MAX_ITEMS = 1_000
 MIN_CONFIDENCE = 0.1
 MAX_RULES = 10_000  # kept, best lift first
 TOP_N = 5  # recommendations per customer
@@ -120,8 +127,8 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
     """Per customer, up to top_n products not bought yet, from the rules whose antecedents
     they have all bought; a product's score is its best rule (confidence, then lift).
 
-    Customers are processed in chunks against a dense chunk x product array holding, per
-    cell, the position of the best triggered rule (rules sorted best first), so memory stays
+    Customers are processed in chunks against a dense chunk x recommendable-product array
+    holding, per cell, the position of the best triggered rule (rules sorted best first), so memory stays
     bounded (about CHUNK_CELLS x 4 bytes) however many rules each customer triggers.
     """
     cols = ["customer_id", "product_id", "rank", "confidence", "lift", "because"]
@@ -151,10 +158,21 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
         shape=(n_p, n_r),
     )
     cons_len = np.fromiter((len(x) for x in cons), dtype=np.int64, count=n_r)
-    cons_items = np.searchsorted(products, np.concatenate(cons))
+    # Only products that some rule recommends can be recommended: the dense per-chunk array
+    # has one column per such product, not one per product in the catalogue.
+    targets = np.unique(np.concatenate(cons))
+    n_t = len(targets)
+    cons_items = np.searchsorted(targets, np.concatenate(cons))
     cons_start = np.r_[0, np.cumsum(cons_len)[:-1]]
+    bought_ids = bought["product_id"].to_numpy()
+    at = np.minimum(np.searchsorted(targets, bought_ids), n_t - 1)
+    is_target = targets[at] == bought_ids
+    owned_all = sparse.csr_matrix(
+        (np.ones(int(is_target.sum()), dtype=np.int8), (cust_idx[is_target], at[is_target])),
+        shape=(n_c, n_t),
+    )
     none = np.int32(n_r)  # "no rule"
-    chunk = max(1, CHUNK_CELLS // n_p)
+    chunk = max(1, CHUNK_CELLS // n_t)
     out_c, out_p, out_r = [], [], []
     for lo in range(0, n_c, chunk):
         cc = c[lo : lo + chunk]
@@ -165,17 +183,17 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
         reps = cons_len[hit_rule]
         offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
         item = cons_items[np.repeat(cons_start[hit_rule], reps) + offsets]
-        best = np.full((cc.shape[0], n_p), none, dtype=np.int32)
+        best = np.full((cc.shape[0], n_t), none, dtype=np.int32)
         np.minimum.at(
             best, (np.repeat(hit_cust, reps), item), np.repeat(hit_rule, reps).astype(np.int32)
         )
-        owned = cc.tocoo()
+        owned = owned_all[lo : lo + chunk].tocoo()
         best[owned.row, owned.col] = none  # never recommend what was bought
-        k = min(top_n, n_p)
+        k = min(top_n, n_t)
         top = (
             np.argpartition(best, k - 1, axis=1)[:, :k]
-            if k < n_p
-            else np.tile(np.arange(n_p), (cc.shape[0], 1))
+            if k < n_t
+            else np.tile(np.arange(n_t), (cc.shape[0], 1))
         )
         rule_at = np.take_along_axis(best, top, axis=1)
         row = np.repeat(np.arange(cc.shape[0]), k)
@@ -193,7 +211,7 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
     return pd.DataFrame(
         {
             "customer_id": customers.to_numpy()[cand["c"].to_numpy()],
-            "product_id": products[cand["p"].to_numpy()],
+            "product_id": targets[cand["p"].to_numpy()],
             "rank": cand["rank"].to_numpy(),
             "confidence": rules["confidence"].to_numpy()[rule],
             "lift": rules["lift"].to_numpy()[rule],
@@ -210,6 +228,7 @@ def run(
     max_len: int = MAX_LEN,
     max_basket: int = MAX_BASKET,
     max_pairs: int = MAX_PAIRS,
+    max_items: int = MAX_ITEMS,
     max_rules: int = MAX_RULES,
     top_n: int = TOP_N,
     progress: Progress = no_progress,
@@ -220,12 +239,22 @@ def run(
     if multi < MIN_BASKETS:
         raise InsufficientData("rules_baskets", minimum=MIN_BASKETS, found=multi)
     progress(15, "support")
+    item_counts = np.asarray(x.sum(axis=0)).ravel()
+    ranked = np.sort(item_counts)[::-1]
     if min_support is None:
-        min_count = choose_min_count(x, floor=MIN_BASKET_COUNT, max_pairs=max_pairs)
+        # The product cap's count is a floor for the pair budget too: the pair counts then
+        # cover those few products only (the same answer, pair counts being monotone).
+        floor = MIN_BASKET_COUNT
+        if len(ranked) > max_items:
+            floor = max(floor, int(ranked[max_items]) + 1)
+        min_count = choose_min_count(x, floor=floor, max_pairs=max_pairs)
         min_support = min_count / n_baskets
     # Products below the support can be in no frequent itemset: dropping their columns first
     # is what makes fpgrowth's dense header table small.
-    item_counts = np.asarray(x.sum(axis=0)).ravel()
+    if len(ranked) > max_items and ranked[max_items] >= min_support * n_baskets - TOLERANCE:
+        # More products are frequent than fpgrowth may see: the support rises just above
+        # the count of the first product past the cap.
+        min_support = (int(ranked[max_items]) + 1) / n_baskets
     keep = np.flatnonzero(item_counts >= min_support * n_baskets - TOLERANCE)
     progress(30, "fpgrowth")
     itemsets = frequent_itemsets(
@@ -245,6 +274,8 @@ def run(
         "min_support": float(min_support),
         "min_confidence": float(min_confidence),
         "max_len": int(max_len),
+        "max_items": int(max_items),
+        "products_in_fpgrowth": int(len(keep)),
         "itemsets": int(len(itemsets)),
         "rules_found": int(total_rules),
         "rules_kept": int(len(rules)),

@@ -2,7 +2,8 @@
 the next 12 months (BG/NBD x Gamma-Gamma, see clv.py) and satisfaction per month.
 
 Inputs
-- orders: order_id, customer_id, ordered_at (UTC), total (float), revenue orders only;
+- orders: order_id, customer_id, ordered_at (UTC), total (float), revenue orders only; or
+  their per-customer summary (analytics.jobs.summary, computed in SQL by the loader);
 - feedback: created_at (UTC), csat (1-5), ces (1-7), nps (0-10), each may be missing.
 """
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from . import clv
 from .base import InsufficientData, Progress, days_between, no_progress
+from .summary import as_summary, is_summary
 
 MIN_CUSTOMERS = 50
 MIN_REPEAT_BUYERS = 20
@@ -51,13 +53,14 @@ def loyalty_tiers(r: np.ndarray, f: np.ndarray) -> np.ndarray:
 
 def rfm(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Per customer: recency (days), frequency (orders), monetary (average order value),
-    historic value (total) and the three quintile scores."""
-    g = orders.groupby("customer_id", sort=True)
+    historic value (total) and the three quintile scores. `orders` may be the orders or
+    their per-customer summary."""
+    summary = as_summary(orders).set_index("customer_id")
     out = pd.DataFrame(
         {
-            "last": g["ordered_at"].max(),
-            "frequency": g["order_id"].count(),
-            "historic_value": g["total"].sum(),
+            "last": summary["last_at"],
+            "frequency": summary["orders"].astype("int64"),
+            "historic_value": summary["revenue"].astype(float),
         }
     )
     out["recency_days"] = np.floor(days_between(as_of, out["last"])).clip(0).astype(np.int64)
@@ -71,21 +74,12 @@ def rfm(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 def clv_inputs(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """x, t_x, T (weeks) and m_x per customer, counting purchases per day as the papers do
-    (several orders on one day are one transaction)."""
-    day = orders["ordered_at"].dt.floor("D")
-    daily = (
-        pd.DataFrame({"customer_id": orders["customer_id"], "day": day, "total": orders["total"]})
-        .groupby(["customer_id", "day"], sort=True)["total"]
-        .sum()
-        .reset_index()
-    )
-    g = daily.groupby("customer_id", sort=True)
-    first = g["day"].min()
-    last = g["day"].max()
-    n_days = g["day"].count()
-    first_value = g["total"].first()
-    total = g["total"].sum()
-    x = (n_days - 1).astype(float)
+    (several orders on one day are one transaction). `orders` may be the orders or their
+    per-customer summary."""
+    summary = as_summary(orders).set_index("customer_id")
+    first = summary["first_at"].dt.floor("D")
+    last = summary["last_at"].dt.floor("D")
+    x = (summary["active_days"] - 1).astype(float)
     week = 7 * 86400.0
     out = pd.DataFrame(
         {
@@ -94,7 +88,8 @@ def clv_inputs(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
             "T": (as_of.floor("D") - first).dt.total_seconds() / week,
         }
     )
-    out["m_x"] = np.where(x > 0, (total - first_value) / x.where(x > 0, 1), np.nan)
+    repeat_value = summary["revenue"] - summary["first_day_revenue"]
+    out["m_x"] = np.where(x > 0, repeat_value / x.where(x > 0, 1), np.nan)
     return out
 
 
@@ -131,6 +126,8 @@ def run(
     min_customers: int = MIN_CUSTOMERS,
     progress: Progress = no_progress,
 ) -> CustomerValueResult:
+    n_orders = int(orders["orders"].sum()) if is_summary(orders) else len(orders)
+    orders = as_summary(orders)
     n_customers = orders["customer_id"].nunique()
     if n_customers < min_customers:
         raise InsufficientData(
@@ -159,7 +156,7 @@ def run(
     satisfaction = satisfaction_by_month(feedback)
     metrics = {
         "customers": int(len(scores)),
-        "orders": int(len(orders)),
+        "orders": n_orders,
         "repeat_buyers": repeat,
         "bgnbd": {
             "r": bg.r,

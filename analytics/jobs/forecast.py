@@ -1,7 +1,8 @@
 """Revenue forecast per month and per week: a ridge regression on trend, yearly seasonality
 (Fourier terms) and lags, judged on the last held-back periods against seasonal-naive.
 
-Input: orders with ordered_at (UTC) and total (float), revenue orders only.
+Input: orders with ordered_at (UTC) and total (float), revenue orders only; or the same
+summed per UTC day (analytics.loaders.load_daily_revenue), with an `orders` count column.
 The model works on log revenue, so the season scales with the level. Whichever of the model
 and seasonal-naive had the smaller error on the held-back tail makes the future forecast;
 both errors are reported.
@@ -193,7 +194,9 @@ def run(
     granularities: tuple[str, ...] = ("month", "week"),
     progress: Progress = no_progress,
 ) -> ForecastResult:
-    frames, metrics = [], {"orders": int(len(orders))}
+    # `orders` may be the orders themselves or their sums per day (with an `orders` count).
+    count = int(orders["orders"].sum()) if "orders" in orders else len(orders)
+    frames, metrics = [], {"orders": count}
     for i, gran in enumerate(granularities):
         progress(10 + 40 * i, gran)
         series = revenue_series(orders, gran, as_of)

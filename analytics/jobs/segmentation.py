@@ -1,7 +1,8 @@
 """Segmentation: KMeans on standardised customer features, k chosen by silhouette.
 
 Inputs
-- orders: order_id, customer_id, ordered_at (UTC), total (float), revenue orders only;
+- orders: order_id, customer_id, ordered_at (UTC), total (float), revenue orders only; or
+  their per-customer summary (analytics.jobs.summary, computed in SQL by the loader);
 - customers: id, created_at (UTC), birth_date (datetime or NaT), annual_income (float or NaN);
 - tickets: customer_id, created_at.
 Only customers with at least one order are segmented (a segment of people who never
@@ -19,6 +20,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from .base import InsufficientData, Progress, days_between, no_progress
+from .summary import as_summary
 
 FEATURES = ["recency_days", "frequency", "monetary", "tenure_days", "age", "income", "tickets"]
 # Heavy-tailed counts and money are clustered on a log scale, or a few whales make the clusters.
@@ -28,6 +30,7 @@ MIN_CUSTOMERS = 50
 # second, where the full 100k rows would take minutes.
 SILHOUETTE_SAMPLE = 2000
 K_RANGE = range(3, 9)
+N_INIT = 3  # KMeans restarts, for the search and the final fit
 
 
 @dataclass
@@ -40,14 +43,15 @@ class SegmentationResult:
 def features(
     orders: pd.DataFrame, customers: pd.DataFrame, tickets: pd.DataFrame, as_of: pd.Timestamp
 ) -> pd.DataFrame:
-    """One row per customer with orders, the raw (unscaled) FEATURES."""
-    g = orders.groupby("customer_id", sort=True)
+    """One row per customer with orders, the raw (unscaled) FEATURES. `orders` may be the
+    orders or their per-customer summary (analytics.jobs.summary)."""
+    summary = as_summary(orders).set_index("customer_id")
     out = pd.DataFrame(
         {
-            "last": g["ordered_at"].max(),
-            "first": g["ordered_at"].min(),
-            "frequency": g["order_id"].count().astype(float),
-            "monetary": g["total"].sum(),
+            "last": summary["last_at"],
+            "first": summary["first_at"],
+            "frequency": summary["orders"].astype(float),
+            "monetary": summary["revenue"].astype(float),
         }
     )
     cust = customers.set_index("id").reindex(out.index)
@@ -81,7 +85,7 @@ def choose_k(x: np.ndarray, *, seed: int) -> tuple[int, dict[int, float]]:
     for k in K_RANGE:
         if k >= len(sample):
             break
-        labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(sample)
+        labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(sample)
         if len(np.unique(labels)) < 2:
             continue
         scores[k] = float(silhouette_score(sample, labels))
@@ -131,7 +135,7 @@ def run(
     if k is None:
         k, silhouettes = choose_k(x, seed=seed)
     progress(50, "kmeans")
-    model = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x)
+    model = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit(x)
     labels = model.labels_
     progress(85, "profiles")
     # Number segments by value, biggest spenders first, so numbers are stable across runs.

@@ -2,6 +2,7 @@
 
 from unittest import mock
 
+import pandas as pd
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -127,6 +128,28 @@ def test_a_job_killed_mid_way_leaves_the_previous_results(seeded):
     with mock.patch.object(services, "bulk_insert", side_effect=dies_on_second_write):
         assert run_now(JobKind.CUSTOMER_VALUE).status == JobStatus.FAILED
     assert _snapshot() == before
+
+
+def test_rows_of_a_customer_deleted_while_the_job_ran_are_not_written(seeded):
+    """The result tables' customer keys are checked by the writer, not by a trigger per
+    row: a customer gone between loading and writing leaves no row behind."""
+    real = services.loaders.load_customer_order_summary
+    gone = 10**9
+
+    def with_a_deleted_customer():
+        frame = real()
+        extra = frame.iloc[:1].copy()
+        extra["customer_id"] = gone
+        return pd.concat([frame, extra], ignore_index=True)
+
+    with mock.patch.object(
+        services.loaders, "load_customer_order_summary", with_a_deleted_customer
+    ):
+        assert run_now(JobKind.CUSTOMER_VALUE).status == JobStatus.SUCCEEDED
+        assert run_now(JobKind.SEGMENTATION).status == JobStatus.SUCCEEDED
+    assert CustomerScore.objects.exists() and CustomerSegment.objects.exists()
+    assert not CustomerScore.objects.filter(customer_id=gone).exists()
+    assert not CustomerSegment.objects.filter(customer_id=gone).exists()
 
 
 def test_churn_and_value_keep_each_others_columns(seeded):
