@@ -409,7 +409,7 @@ def test_metrics_add_up_the_web_and_the_workers(stack):
 def _dashboard_customers(session: requests.Session, base: str) -> int:
     page = session.get(base + "/analytics/", timeout=10)
     assert page.status_code == 200, page.text[:500]
-    match = re.search(r'data-testid="kpi-customers">([\d,]+)<', page.text)
+    match = re.search(r'data-testid="kpi-customers" data-value="(\d+)"', page.text)
     assert match, page.text[:2000]
     return int(match.group(1).replace(",", ""))
 
