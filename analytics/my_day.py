@@ -14,12 +14,13 @@ from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from sales.models import Deal, Product, Task
+from sales.models import Deal, Task
 from service.models import Feedback, Ticket
 from service.sla import WARNING_WINDOW
 
 from .dashboard import _money, _pct, at_risk_customers
 from .models import Recommendation
+from .selectors import attach_because_names
 
 LIST_ROWS = 10
 
@@ -52,14 +53,7 @@ def rep_day(*, user, now: datetime | None = None) -> dict:
         .select_related("customer", "product")
         .order_by("-confidence", "-lift", "customer_id")[:LIST_ROWS]
     )
-    because_ids = {pid for r in recs for pid in r.because}
-    names = (
-        dict(Product.objects.filter(pk__in=because_ids).values_list("pk", "name"))
-        if because_ids
-        else {}
-    )
-    for r in recs:
-        r.because_names = [names.get(pid, f"#{pid}") for pid in r.because]
+    attach_because_names(recs)
     return {
         "pipeline": pipeline,
         "pipeline_total": sum((r["amount"] for r in pipeline), _money(0)),

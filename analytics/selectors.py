@@ -28,6 +28,17 @@ def customer_insights(customer) -> dict:
         .select_related("product")
         .order_by("rank")[:5]
     )
+    attach_because_names(recs)
+    return {
+        "score": score,
+        "segment": membership.segment if membership else None,
+        "recommendations": recs,
+    }
+
+
+def attach_because_names(recs) -> None:
+    """Give each recommendation the names of the products that triggered it
+    (`because_names`), in one query for the whole list."""
     because_ids = {pid for r in recs for pid in r.because}
     names = (
         dict(Product.objects.filter(pk__in=because_ids).values_list("pk", "name"))
@@ -36,8 +47,3 @@ def customer_insights(customer) -> dict:
     )
     for r in recs:
         r.because_names = [names.get(pid, f"#{pid}") for pid in r.because]
-    return {
-        "score": score,
-        "segment": membership.segment if membership else None,
-        "recommendations": recs,
-    }

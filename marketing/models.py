@@ -137,16 +137,21 @@ class Campaign(models.Model):
         _("language"), max_length=8, choices=LanguageMode, default=LanguageMode.AUTO
     )
     target_kind = models.CharField(_("target"), max_length=12, choices=TargetKind)
-    # Segments are rewritten by each segmentation run: the label is kept for the record.
+    # Segments are rewritten by each segmentation run (its writer empties the table with
+    # TRUNCATE, which a database-level foreign key would refuse): the campaign keeps the
+    # segment's label and its key (name and variant, stable from run to run) and reaches
+    # the customers of the newest segment with that key.
     segment = models.ForeignKey(
         "analytics.Segment",
         verbose_name=_("segment"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     segment_label = models.CharField(max_length=60, blank=True, default="")
+    segment_key = models.CharField(max_length=30, blank=True, default="")
     saved_view = models.ForeignKey(
         SavedView,
         verbose_name=_("saved view"),

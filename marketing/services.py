@@ -197,10 +197,21 @@ def requeue_stuck_emails(*, now: datetime | None = None, older_than: int = 3600)
 # --- campaigns: target, preview, start --------------------------------------------------
 
 
+def segment_key(segment) -> str:
+    """A segment's identity across segmentation runs (its ids change with every run)."""
+    return f"{segment.name}:{segment.variant}"
+
+
 def campaign_target(campaign: Campaign) -> QuerySet[Customer]:
     """Every customer of the campaign's target, before consent is considered."""
     qs = Customer.objects.all()
     if campaign.target_kind == "segment":
+        if campaign.segment_key:
+            name, _sep, variant = campaign.segment_key.partition(":")
+            return qs.filter(
+                segment_membership__segment__name=name,
+                segment_membership__segment__variant=int(variant or 0),
+            )
         if campaign.segment_id is None:
             return qs.none()
         return qs.filter(segment_membership__segment_id=campaign.segment_id)

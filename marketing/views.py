@@ -185,6 +185,7 @@ class CampaignFormMixin(ManagerMixin):
     def form_valid(self, form):
         campaign = form.instance
         campaign.segment_label = campaign.segment.label if campaign.segment else ""
+        campaign.segment_key = services.segment_key(campaign.segment) if campaign.segment else ""
         campaign.saved_query = campaign.saved_view.query_string if campaign.saved_view else ""
         if not campaign.created_by_id:
             campaign.created_by = self.request.user

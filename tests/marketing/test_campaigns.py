@@ -73,8 +73,33 @@ def test_segment_and_saved_view_targets(template, users, on_commit):
     CustomerSegment.objects.bulk_create(
         [CustomerSegment(customer=c, segment=segment) for c in members]
     )
-    campaign = make_campaign(template, users, target_kind="segment", segment=segment)
+    campaign = make_campaign(
+        template,
+        users,
+        target_kind="segment",
+        segment=segment,
+        segment_label=segment.label,
+        segment_key=services.segment_key(segment),
+    )
     assert set(services.campaign_audience(campaign)) == set(members)
+
+    # The next segmentation run replaces the segments (new ids, the table emptied): the
+    # campaign reaches the newest segment of the same name.
+    newcomer = CustomerFactory(marketing_consent=True)
+    CustomerSegment.objects.all().delete()
+    Segment.objects.all().delete()
+    rerun = JobRun.objects.create(kind="segmentation", status="succeeded")
+    again = Segment.objects.create(run=rerun, number=3, name="high_regular", size=2)
+    other = Segment.objects.create(run=rerun, number=0, name="high_lapsed", size=1)
+    CustomerSegment.objects.bulk_create(
+        [
+            CustomerSegment(customer=members[0], segment=again),
+            CustomerSegment(customer=newcomer, segment=again),
+            CustomerSegment(customer=members[1], segment=other),
+        ]
+    )
+    campaign.refresh_from_db()
+    assert set(services.campaign_audience(campaign)) == {members[0], newcomer}
 
     paris = CustomerFactory(city="Paris", marketing_consent=True)
     view = SavedView.objects.create(
