@@ -231,8 +231,7 @@ TABLE: dict[str, Rule] = {
     # Reading an email is like reading the interaction log: every customer one can see.
     "marketing:email_detail": rule(OBJECT, "email", get="L 200 200 200 200 200"),
     "marketing:unsubscribe": rule(PUBLIC, "signed", get="404 404 404 404 404 404", post="404 404 404 404 404 404"),
-    # A tracking pixel is always an image (mail clients show no broken image); nothing recorded.
-    "marketing:track_open": rule(PUBLIC, "signed", get="200 200 200 200 200 200"),
+    "marketing:track_open": rule(PUBLIC, "signed", get="404 404 404 404 404 404"),
     "marketing:track_click": rule(PUBLIC, "signed", get="400 400 400 400 400 400"),
     "admin:index": rule(ADMIN, get="L L - L L 200"),
     "admin:login": rule(ADMIN, get="200 200 - 200 200 302", post="200 200 - 200 200 200"),
