@@ -514,16 +514,18 @@ def unsubscribe(token: str) -> tuple[str, Customer | None]:
     return "done", customer
 
 
-def record_open(token: str) -> None:
-    recipient_id = None
+def record_open(token: str) -> bool:
+    """Record the first open of a signed pixel link; False for a forged token."""
     try:
         recipient_id = signing.loads(token, salt=OPEN_SALT)
     except signing.BadSignature:
-        return
-    if isinstance(recipient_id, int):
-        CampaignRecipient.objects.filter(pk=recipient_id, opened_at__isnull=True).update(
-            opened_at=timezone.now()
-        )
+        return False
+    if not isinstance(recipient_id, int):
+        return False
+    CampaignRecipient.objects.filter(pk=recipient_id, opened_at__isnull=True).update(
+        opened_at=timezone.now()
+    )
+    return True
 
 
 def record_click(token: str) -> str | None:

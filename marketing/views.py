@@ -332,8 +332,10 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 @login_not_required
 @never_cache
 def track_open(request, token: str):
-    services.record_open(token)
-    return HttpResponse(PIXEL, content_type="image/gif")
+    # A forged token is a 404 like the other signed links; the body is still the pixel, so
+    # a mail client shows no broken image.
+    status = 200 if services.record_open(token) else 404
+    return HttpResponse(PIXEL, content_type="image/gif", status=status)
 
 
 @login_not_required

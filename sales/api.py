@@ -449,6 +449,7 @@ class DealViewSet(ScopedModelViewSet):
     filterset_class = DealFilter
     ordering_fields = ["id", "created_at", "updated_at", "amount", "stage_entered_at"]
     role_actions = {"move": "move"}
+    view_needs_model_access = True  # agents: 403, as on the deal pages
 
     def optimize(self, qs):
         return qs.select_related("stage").prefetch_related("lines")
@@ -465,7 +466,7 @@ class DealViewSet(ScopedModelViewSet):
         responses={200: DealMoveResultSerializer},
     )
     @action(detail=True, methods=["post"])
-    def move(self, request, pk=None):
+    def move(self, request, pk=None, format=None):
         deal = self.get_object()
         move = DealMoveSerializer(data=request.data, context=self.get_serializer_context())
         move.is_valid(raise_exception=True)
@@ -607,6 +608,7 @@ class TaskViewSet(BulkCreateMixin, ScopedModelViewSet):
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
     ordering_fields = ["id", "due_at", "created_at"]
+    view_needs_model_access = True  # agents: 403, as on the task pages
 
 
 def _serialize_orders(qs):

@@ -51,6 +51,12 @@ class RolePermission(permissions.BasePermission):
         if getattr(view, "action", "") is None:
             return True  # a method the view does not offer: DRF answers 405
         model = view.get_queryset().model
+        if getattr(view, "view_needs_model_access", False) and not roles.can(
+            request.user, "view", model
+        ):
+            # A role with no rows of the model at all (agents and deals or tasks) is
+            # refused outright, whatever the action: 403, as the pages answer.
+            return False
         action = role_action(view)
         if action == "view":
             # Reads are limited by the scoped queryset (and per object below); some roles

@@ -185,7 +185,7 @@ def _make_objects(cls):
         interaction = InteractionFactory(customer=customer, user=owner)
         tag = TagFactory(name=f"tag-{side}")
         customer.tags.add(tag)
-        FeedbackFactory(customer=customer, ticket=ticket)
+        feedback = FeedbackFactory(customer=customer, ticket=ticket)
         Notification.objects.create(user=owner, message="Due", task=task)
         objects[side] = {
             "customer": customer,
@@ -197,6 +197,7 @@ def _make_objects(cls):
             "order": order,
             "task": task,
             "ticket": ticket,
+            "feedback": feedback,
             "savedview": SavedView.objects.create(
                 user=owner, name=f"view {side}", query_string="q=a"
             ),
@@ -211,6 +212,7 @@ def _make_objects(cls):
         "article": ArticleFactory(),
         "cannedreply": CannedReplyFactory(),
     }
+    _analytics_and_marketing(objects, shared, manager)
     for side in objects:
         objects[side].update(shared)
     invitation = service_services.survey_invitation_create(
@@ -220,6 +222,78 @@ def _make_objects(cls):
     TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
     _admin_rows(objects["mine"], manager)
     cls.objects_by_side = objects
+
+
+def _analytics_and_marketing(objects: dict, shared: dict, manager) -> None:
+    """Per side: a ticket comment, a score, a recommendation and an email of the side's
+    customer; shared: analytics results, an email template and a draft campaign (with a
+    recipient), and an erasure record, so that their pages and admin pages are asked."""
+    from customers.models import ErasureRecord
+    from marketing.models import Campaign, CampaignRecipient, EmailTemplate, OutboundEmail
+    from service.models import TicketComment
+
+    models = apps.get_model
+    run = shared["jobrun"]
+    for side, objs in objects.items():
+        customer = objs["customer"]
+        objs["ticketcomment"] = TicketComment.objects.create(
+            ticket=objs["ticket"], author=objs["user"], body="Looking into it", is_public=True
+        )
+        objs["score"] = models("analytics", "CustomerScore").objects.create(
+            customer=customer, churn_probability=0.4
+        )
+        objs["recommendation"] = models("analytics", "Recommendation").objects.create(
+            customer=customer,
+            product=shared["product"],
+            rank=1,
+            confidence=0.5,
+            lift=1.5,
+            because=[],
+        )
+        objs["email"] = OutboundEmail.objects.create(
+            customer=customer,
+            sender=objs["user"],
+            to_address=customer.email or "c@example.com",
+            language="en",
+            subject=f"Hello {side}",
+            body="Hi",
+        )
+    shared["segment"] = models("analytics", "Segment").objects.create(
+        run=run, number=1, name="high_regular", size=1
+    )
+    shared["associationrule"] = models("analytics", "AssociationRule").objects.create(
+        run=run,
+        antecedents=[1],
+        consequents=[2],
+        antecedent_size=1,
+        support=0.1,
+        confidence=0.5,
+        lift=1.2,
+        baskets=10,
+    )
+    shared["forecast"] = models("analytics", "Forecast").objects.create(
+        run=run,
+        granularity="month",
+        period_start=timezone.now().date().replace(day=1),
+        row_kind="history",
+        actual=Decimal("100"),
+    )
+    shared["satisfaction"] = models("analytics", "SatisfactionPeriod").objects.create(
+        month=timezone.now().date().replace(day=1), responses=3, csat=4.2
+    )
+    template = EmailTemplate.objects.create(
+        name="Offer", subject_en="Hi", body_en="Dear {{ name }}", subject_zh="您好", body_zh="您好"
+    )
+    # The campaign uses the template: deleting the template is refused (kept for results).
+    campaign = Campaign.objects.create(
+        name="Spring", template=template, target_kind="tags", created_by=manager
+    )
+    customer = objects["mine"]["customer"]
+    CampaignRecipient.objects.create(
+        campaign=campaign, customer=customer, email="c@example.com", language="en"
+    )
+    shared["emailtemplate"], shared["campaign"] = template, campaign
+    ErasureRecord.objects.create(customer_ref=999, erased_by=manager, counts={"customer": 1})
 
 
 def _admin_rows(mine: dict, manager) -> None:
@@ -233,19 +307,6 @@ def _admin_rows(mine: dict, manager) -> None:
     from service.models import Holiday, SLABreach, SLAPolicy
 
     now = timezone.now()
-    run = mine["jobrun"]
-    models = apps.get_model
-    models("analytics", "Segment").objects.create(run=run, number=1, name="high_regular", size=1)
-    models("analytics", "AssociationRule").objects.create(
-        run=run,
-        antecedents=[1],
-        consequents=[2],
-        antecedent_size=1,
-        support=0.1,
-        confidence=0.5,
-        lift=1.2,
-        baskets=10,
-    )
     endpoint = WebhookEndpoint.objects.create(url="https://example.com/hook", secret="s" * 32)
     WebhookDelivery.objects.create(endpoint=endpoint, event="customer.created", payload={})
     WorkerHeartbeat.objects.create(

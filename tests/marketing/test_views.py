@@ -234,4 +234,5 @@ def test_anonymous_users_are_sent_to_login_but_links_in_emails_work(client):
     response = client.get(reverse("marketing:campaign_list"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert client.get(reverse("marketing:unsubscribe", args=["bad"])).status_code == 404
-    assert client.get(reverse("marketing:track_open", args=["bad"])).status_code == 200
+    assert client.get(reverse("marketing:track_open", args=["bad"])).status_code == 404
+    assert client.get(reverse("marketing:track_click", args=["bad"])).status_code == 400
