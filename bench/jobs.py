@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from . import proc
+from . import database, proc
 from .config import ROOT, Config
 from .results import Check, Row
 
@@ -147,7 +147,22 @@ def baseline_row(kind: str, base: dict) -> Row:
     )
 
 
+def fail_leftover_runs(cfg: Config) -> int:
+    """Runs an interrupted benchmark left queued or running would refuse this run's start
+    (one active run per kind) until they go stale after two hours: the benchmark owns its
+    database, so it marks them failed first."""
+    with database.cursor(cfg.db_name) as cur:
+        cur.execute(
+            "UPDATE analytics_jobrun SET status = 'failed', finished_at = now(), "
+            "message = 'Left by an interrupted benchmark run.' "
+            "WHERE status IN ('queued', 'running')"
+        )
+        return cur.rowcount
+
+
 def measure(cfg: Config, log=print) -> list[Row]:
+    if left_over := fail_leftover_runs(cfg):
+        log(f"  marked {left_over} run(s) left by an interrupted benchmark as failed")
     started = time.monotonic()
     rows: list[Row] = []
     jobs: dict[str, dict] = {}
