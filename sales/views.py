@@ -20,6 +20,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from crm import roles
+from crm.exporting import cell
 from crm.locking import VERSION_FIELD, check_version, version_of
 from crm.mixins import CapabilityRequiredMixin, ScopedQuerysetMixin
 from crm.templatetags.crm_tags import money
@@ -754,5 +755,6 @@ class ReportCsvView(CapabilityRequiredMixin, View):
         writer = csv.writer(response)
         writer.writerow([k for k, _label in report.columns])
         for row in report.rows:
-            writer.writerow(["" if row[k] is None else row[k] for k, _label in report.columns])
+            # Product and rep names are user input: escaped against formula injection.
+            writer.writerow([cell(row[k]) for k, _label in report.columns])
         return response

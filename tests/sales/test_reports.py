@@ -278,3 +278,14 @@ def test_cached_reports_follow_new_orders_and_moves(
         for x in (first, after)
     ]
     assert won[1] == won[0] + 1
+
+
+def test_report_csv_escapes_names_a_spreadsheet_would_run(client_for, sales_rows):
+    product = OrderLine.objects.select_related("product").first().product
+    product.name = '=HYPERLINK("http://evil.example","click")'
+    product.save()
+    summaries.rebuild_all()
+    body = client_for(M).get(reverse("sales:report_csv", args=["revenue_by_product"]))
+    names = [row[1] for row in csv.reader(io.StringIO(body.content.decode()))][1:]
+    assert "'" + product.name in names
+    assert product.name not in names
