@@ -2,7 +2,7 @@
 forms. Every bad input gives a message at its field and saves nothing."""
 
 import pytest
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 from crm.roles import Role
 from customers.models import Customer, LifecycleChange, Tag
@@ -11,7 +11,7 @@ from tests.factories import CustomerFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
-CREATE = reverse("customers:customer_create")
+CREATE = reverse_lazy("customers:customer_create")  # not at import: the URLconf loads later
 
 
 def person(**overrides):
