@@ -6,11 +6,12 @@ import segno
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .security import safe_next
 
 
 class TokenForm(forms.Form):
@@ -23,10 +24,7 @@ class TokenForm(forms.Form):
 
 
 def _next_url(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or "/"
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return "/"
+    return safe_next(request, "/")
 
 
 def two_factor(request):

@@ -18,6 +18,7 @@ from django.contrib.auth import logout
 from django.contrib.sessions.models import Session
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import roles
@@ -114,3 +115,17 @@ class OTPRequiredMiddleware:
         ):
             return redirect(f"{reverse('two_factor')}?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+def safe_next(request, default: str) -> str:
+    """The page to go back to after a form: the request's `next` when it is a path of this
+    site, else `default`. Anything else (another host, a bare word Django's redirect() would
+    take for a view name, a control character a Location header refuses) falls back."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if (
+        target.startswith("/")
+        and target.isprintable()
+        and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    ):
+        return target
+    return default

@@ -10,7 +10,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -20,6 +19,7 @@ from crm import roles
 from crm.locking import VERSION_FIELD, check_version, version_of
 from crm.mixins import ScopedQuerysetMixin
 from crm.registry import customer_panels
+from crm.security import safe_next
 
 from . import duplicates, privacy, selectors, services
 from .choices import CustomerKind, LifecycleStage
@@ -39,13 +39,6 @@ from .forms import (
 from .models import Customer, Interaction, Need, SavedView
 from .pagination import FastPaginator
 from .timeline import timeline_page
-
-
-def _safe_next(request, fallback: str) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}):
-        return url
-    return fallback
 
 
 def _visible_customer(request, pk) -> Customer:
@@ -119,7 +112,7 @@ class CustomerBulkView(View):
             for errors in form.errors.values():
                 for error in errors:
                     messages.error(request, error)
-            return redirect(_safe_next(request, fallback))
+            return redirect(safe_next(request, fallback))
         changed, skipped = services.customers_bulk_update(
             user=request.user,
             ids=form.cleaned_data["ids"],
@@ -142,7 +135,7 @@ class CustomerBulkView(View):
                 )
                 % {"n": skipped},
             )
-        return redirect(_safe_next(request, fallback))
+        return redirect(safe_next(request, fallback))
 
 
 class SavedViewCreateView(View):

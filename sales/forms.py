@@ -88,8 +88,27 @@ class RequiredLineFormSet(BaseLineFormSet):
     min_lines = 1
 
 
-DealLineFormSet = formset_factory(LineForm, formset=BaseLineFormSet, extra=2, can_delete=True)
-OrderLineFormSet = formset_factory(LineForm, formset=RequiredLineFormSet, extra=3, can_delete=True)
+# At most MAX_LINES lines: a forged TOTAL_FORMS would otherwise build (and render, one
+# product query each) Django's default of 2,000 forms.
+MAX_LINES = 100
+DealLineFormSet = formset_factory(
+    LineForm,
+    formset=BaseLineFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=MAX_LINES,
+    absolute_max=MAX_LINES,
+    validate_max=True,
+)
+OrderLineFormSet = formset_factory(
+    LineForm,
+    formset=RequiredLineFormSet,
+    extra=3,
+    can_delete=True,
+    max_num=MAX_LINES,
+    absolute_max=MAX_LINES,
+    validate_max=True,
+)
 
 
 class StageChoiceField(forms.ModelChoiceField):

@@ -14,7 +14,6 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -23,6 +22,7 @@ from crm import roles
 from crm.exporting import cell
 from crm.locking import VERSION_FIELD, check_version, version_of
 from crm.mixins import CapabilityRequiredMixin, ScopedQuerysetMixin
+from crm.security import safe_next
 from crm.templatetags.crm_tags import money
 from customers.models import Customer
 from customers.pagination import FastPaginator
@@ -42,13 +42,6 @@ from .forms import (
 )
 from .models import Deal, Notification, Order, Product, Task
 from .reports import REPORTS, build_reports
-
-
-def _safe_next(request, default: str) -> str:
-    nxt = request.POST.get("next") or request.GET.get("next") or ""
-    if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, request.is_secure()):
-        return nxt
-    return default
 
 
 def _wants_json(request) -> bool:
@@ -241,7 +234,7 @@ class DealMoveView(ModelAccessMixin, View):
                 }
             )
         messages.success(request, message)
-        return HttpResponseRedirect(_safe_next(request, result.deal.get_absolute_url()))
+        return HttpResponseRedirect(safe_next(request, result.deal.get_absolute_url()))
 
     def _board_scope(self, request):
         deals = selectors.deal_queryset(user=request.user)
@@ -614,13 +607,13 @@ class TaskDoneView(ModelAccessMixin, View):
         services.task_set_done(task=task, done=request.POST.get("done", "1") == "1")
         if request.htmx:
             return render(request, "sales/partials/task_row.html", {"task": task})
-        return HttpResponseRedirect(_safe_next(request, reverse("sales:task_list")))
+        return HttpResponseRedirect(safe_next(request, reverse("sales:task_list")))
 
 
 class NotificationsReadView(View):
     def post(self, request):
         services.notifications_mark_read(user=request.user)
-        return HttpResponseRedirect(_safe_next(request, reverse("sales:task_list")))
+        return HttpResponseRedirect(safe_next(request, reverse("sales:task_list")))
 
 
 # ---------------------------------------------------------------- reports

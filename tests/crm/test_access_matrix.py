@@ -393,11 +393,12 @@ class MatrixBase(TestCase):
             )
             return {name: n for name, n in cursor.fetchall() if name not in WRITES_ALLOWED}
 
-    def ask(self, client, method: str, url: str, kind: str):
+    def ask(self, client, method: str, url: str, kind: str, data=None):
         """One request in a savepoint that is rolled back: (status, location, written).
 
         The client's cookies are put back afterwards too, so a logout (or a login) in one
-        request does not change who asks the next one."""
+        request does not change who asks the next one. A POST sends `data` (default: an
+        empty body); the response is kept in `self.last_response`."""
         cookies = client.cookies
         client.cookies = type(cookies)(cookies)
         cache.clear()  # the API's rate limits count every request of the column
@@ -412,7 +413,8 @@ class MatrixBase(TestCase):
                 elif kind == access_table.API:
                     response = client.post(url, "{}", content_type="application/json")
                 else:
-                    response = client.post(url, {})
+                    response = client.post(url, data or {})
+                self.last_response = response
             except Exception as exc:  # a 500: report it with the others
                 error = f"500 ({type(exc).__name__}: {exc})"
             else:

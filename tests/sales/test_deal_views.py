@@ -279,3 +279,35 @@ def test_new_deal_without_a_customer_points_to_the_customers(client_for):
         "customers:customer_list"
     )
     assert client_for(A).get(reverse("sales:deal_create")).status_code == 403
+
+
+def test_a_forged_line_count_is_refused_at_the_form(client_for, users, pipeline):
+    """lines-TOTAL_FORMS is the browser's word: a huge one is a message, not 2,000 forms."""
+    client = client_for(R)
+    url = reverse("sales:deal_create") + f"?customer={CustomerFactory().pk}"
+    form = {
+        "title": "Forged",
+        "stage": stage(pipeline, "Lead").pk,
+        "lines-TOTAL_FORMS": "99999999999999999999",
+        "lines-INITIAL_FORMS": "0",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 400
+    assert "Please submit at most 100 forms." in response.content.decode()
+    assert not Deal.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "nxt", ["customer_list", "/ok\r\nSet-Cookie: x=1", "https://evil.example/"]
+)
+def test_a_bad_next_falls_back_to_the_deal(client_for, users, pipeline, nxt):
+    """A word (Django's redirect() would look it up as a view name), a header injection or
+    another host: the redirect goes to the default page instead of a 500 or elsewhere."""
+    deal = make_deal(pipeline=pipeline, owner=users[R])
+    client = client_for(R)
+    response = client.post(
+        reverse("sales:deal_move", args=[deal.pk]),
+        {"stage": stage(pipeline, "Proposal").pk, "next": nxt},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == deal.get_absolute_url()
