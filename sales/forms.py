@@ -91,24 +91,22 @@ class RequiredLineFormSet(BaseLineFormSet):
 # At most MAX_LINES lines: a forged TOTAL_FORMS would otherwise build (and render, one
 # product query each) Django's default of 2,000 forms.
 MAX_LINES = 100
-DealLineFormSet = formset_factory(
-    LineForm,
-    formset=BaseLineFormSet,
-    extra=2,
-    can_delete=True,
-    max_num=MAX_LINES,
-    absolute_max=MAX_LINES,
-    validate_max=True,
-)
-OrderLineFormSet = formset_factory(
-    LineForm,
-    formset=RequiredLineFormSet,
-    extra=3,
-    can_delete=True,
-    max_num=MAX_LINES,
-    absolute_max=MAX_LINES,
-    validate_max=True,
-)
+
+
+def _line_formset(base, extra: int):
+    return formset_factory(
+        LineForm,
+        formset=base,
+        extra=extra,
+        can_delete=True,
+        max_num=MAX_LINES,
+        absolute_max=MAX_LINES,
+        validate_max=True,
+    )
+
+
+DealLineFormSet = _line_formset(BaseLineFormSet, extra=2)
+OrderLineFormSet = _line_formset(RequiredLineFormSet, extra=3)
 
 
 class StageChoiceField(forms.ModelChoiceField):
