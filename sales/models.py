@@ -101,15 +101,9 @@ class Order(models.Model):
         return self.total
 
 
-class OrderLine(models.Model):
-    """One product on an order, at the price it was sold for."""
+class LineBase(models.Model):
+    """A quantity of a product at a unit price: an order's or a deal's line."""
 
-    order = models.ForeignKey(
-        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
-    )
-    product = models.ForeignKey(
-        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="order_lines"
-    )
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(
         _("unit price"),
@@ -119,9 +113,7 @@ class OrderLine(models.Model):
     )
 
     class Meta:
-        ordering = ["id"]
-        verbose_name = _("order line")
-        verbose_name_plural = _("order lines")
+        abstract = True
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_id}"
@@ -129,6 +121,22 @@ class OrderLine(models.Model):
     @property
     def amount(self) -> Decimal:
         return self.unit_price * self.quantity
+
+
+class OrderLine(LineBase):
+    """One product on an order, at the price it was sold for."""
+
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="order_lines"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
 
 
 class Pipeline(models.Model):
@@ -263,7 +271,7 @@ class Deal(models.Model):
         return reverse("sales:deal_detail", args=[self.pk])
 
 
-class DealLine(models.Model):
+class DealLine(LineBase):
     """A product offered on a deal; becomes an order line when the deal is won."""
 
     deal = models.ForeignKey(
@@ -272,25 +280,11 @@ class DealLine(models.Model):
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="deal_lines"
     )
-    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
-    unit_price = models.DecimalField(
-        _("unit price"),
-        max_digits=12,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0"))],
-    )
 
     class Meta:
         ordering = ["id"]
         verbose_name = _("deal line")
         verbose_name_plural = _("deal lines")
-
-    def __str__(self) -> str:
-        return f"{self.quantity} × {self.product_id}"
-
-    @property
-    def amount(self) -> Decimal:
-        return self.unit_price * self.quantity
 
 
 class DealStageChange(models.Model):
