@@ -25,8 +25,15 @@ def _prepare(df: pd.DataFrame, vendor: str) -> pd.DataFrame:
         col = out[name]
         if isinstance(col.dtype, pd.DatetimeTZDtype):
             utc = col.dt.tz_convert("UTC")
-            fmt = "%Y-%m-%d %H:%M:%S.%f+00:00" if vendor == "postgresql" else "%Y-%m-%d %H:%M:%S.%f"
-            out[name] = utc.dt.strftime(fmt).astype(object).where(col.notna(), None)
+            if vendor == "postgresql":
+                # numpy's ISO text ("2025-03-31T14:05:00.000000", which PostgreSQL reads)
+                # takes half the time of strftime on a million rows.
+                naive = utc.dt.tz_localize(None).to_numpy().astype("datetime64[us]")
+                text = pd.Series(np.datetime_as_string(naive, unit="us"), index=col.index)
+                out[name] = (text.astype(object) + "+00:00").where(col.notna(), None)
+            else:
+                fmt = "%Y-%m-%d %H:%M:%S.%f"
+                out[name] = utc.dt.strftime(fmt).astype(object).where(col.notna(), None)
         elif pd.api.types.is_datetime64_any_dtype(col.dtype):
             raise ValueError(f"column {name!r} holds naive datetimes; localise them to UTC first")
         elif pd.api.types.is_bool_dtype(col.dtype):

@@ -1129,11 +1129,15 @@ def reserve_ids(model: type[Model], count: int) -> np.ndarray:
     pk = model._meta.pk.column
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One text value instead of `count` result rows: 100k ids arrive in one fetch.
+            # The sequence is looked up once: pg_get_serial_sequence inside the series would
+            # run its catalog lookup for every id (about 4 s a million). One text value
+            # instead of `count` result rows: 100k ids arrive in one fetch.
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)::regclass::oid", [table, pk])
+            sequence = cursor.fetchone()[0]
             cursor.execute(
-                "SELECT string_agg(nextval(pg_get_serial_sequence(%s, %s))::text, ',') "
+                "SELECT string_agg(nextval(%s::oid::regclass)::text, ',') "
                 "FROM generate_series(1, %s)",
-                [table, pk, count],
+                [sequence, count],
             )
             return np.array(cursor.fetchone()[0].split(","), dtype="int64")
         q = connection.ops.quote_name
