@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from bench.import_worker import call_arguments
-from bench.imports import COLUMNS, EXPORT_SQL, copy_baseline, file_rows
+from bench.imports import COLUMNS, EXPORT_SQL, FLOOR_TABLES, copy_baseline, file_rows, table_floor
 from tests.factories import CustomerFactory, OrderLineFactory, TagFactory
 
 # The contract's columns (DESIGN.md, Contracts, CSV files).
@@ -112,6 +112,32 @@ def test_export_queries_write_the_contract_columns():
             assert records[1]["organisation_external_id"] == "ORG-1"
             assert records[1]["tags"] == "b2b|vip"
             assert records[1]["email"] == customer.email
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_table_floor_inserts_the_stored_rows_again_and_leaves_them_as_they_were():
+    lines = [OrderLineFactory(quantity=q) for q in (1, 2, 3)]
+    lines.append(OrderLineFactory(order=lines[0].order, quantity=4))
+
+    def stored():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT id, order_id, product_id, quantity FROM sales_orderline ORDER BY id"
+            )
+            line_rows = cur.fetchall()
+            cur.execute("SELECT id, external_id, customer_id, total FROM sales_order ORDER BY id")
+            return line_rows, cur.fetchall()
+
+    before = stored()
+    connection.ensure_connection()
+    rows, seconds = table_floor(connection.connection, FLOOR_TABLES["orders"])
+    assert rows == 3  # the orders, the first table
+    assert seconds > 0
+    assert stored() == before
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('bench_floor_sales_order')")
+        assert cur.fetchone()[0] is None
 
 
 def test_importer_arguments_are_mapped_by_name():
