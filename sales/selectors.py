@@ -67,6 +67,7 @@ class BoardColumn:
     count: int = 0
     total: Decimal = Decimal("0")
     deals: list[Deal] = field(default_factory=list)
+    move_options: str = ""  # the <option>s of the cards' Move form (the board view's)
 
     @property
     def hidden(self) -> int:

@@ -14,6 +14,8 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -121,6 +123,17 @@ class DealBoardView(ModelAccessMixin, View):
         q = request.GET.get("q", "").strip()
         deals = _search_deals(deals, q)
         columns = selectors.board_columns(deals=deals, pipeline=pipeline)
+        stages = [c.stage for c in columns]
+        for column in columns:
+            # Every card of a column is in its stage: one <select> body serves them all.
+            column.move_options = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (s.pk, mark_safe(" selected") if s.pk == column.stage.pk else "", s.name)  # nosec B308 B703 - a constant attribute
+                    for s in stages
+                ),
+            )
         return render(
             request,
             "sales/deal_board.html",
@@ -128,7 +141,7 @@ class DealBoardView(ModelAccessMixin, View):
                 "pipelines": pipelines,
                 "pipeline": pipeline,
                 "columns": columns,
-                "stages": [c.stage for c in columns],
+                "stages": stages,
                 "owners": owners,
                 "owner_id": owner_id,
                 "q": q,
