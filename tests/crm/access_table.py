@@ -41,7 +41,7 @@ Objects available for `obj` (their pk fills <pk>, their external id or SKU fills
 customer, interaction, tag, user, need, deal, order, task, ticket, savedview, token,
 feedback, ticketcomment, score, recommendation, email (per side), importbatch, jobrun, product, article,
 cannedreply, segment, associationrule, forecast, satisfaction, emailtemplate, campaign (shared;
-made in test_access_matrix.py's _make_objects); other URL parts come from FIXED_KWARGS (add a key there for a new one).
+made in test_access_matrix.py's _make_objects), and the tokens of a survey and an unsubscribe link; other URL parts come from FIXED_KWARGS (add a key there for a new one).
 """
 
 from __future__ import annotations
@@ -105,6 +105,7 @@ FIXED_KWARGS = {
     "app": {"app_label": "sales"},
     "panel": {"key": "revenue"},
     "signed": {"token": "forged-token"},  # a bad signature: 400/404, never a 500
+    "unsubscribe": {"token": "<unsubscribe_token>"},  # the real link of the campaign recipient
 }
 
 # fmt: off
@@ -230,7 +231,9 @@ TABLE: dict[str, Rule] = {
     "marketing:email_compose": rule(FORM, "customer", get="L 200 404 200 200 200", post="L 200 404 200 200 200"),
     # Reading an email is like reading the interaction log: every customer one can see.
     "marketing:email_detail": rule(OBJECT, "email", get="L 200 200 200 200 200"),
-    "marketing:unsubscribe": rule(PUBLIC, "signed", get="404 404 404 404 404 404", post="404 404 404 404 404 404"),
+    # A real link of a consenting recipient: GET only asks (mail scanners fetch links) and
+    # must write nothing; any POST is the RFC 8058 one-click (forged tokens: tests/marketing).
+    "marketing:unsubscribe": rule(PUBLIC, "unsubscribe", get="200 200 200 200 200 200", post="200 200 200 200 200 200", writes="the one-click unsubscribe needs no body"),
     "marketing:track_open": rule(PUBLIC, "signed", get="404 404 404 404 404 404"),
     "marketing:track_click": rule(PUBLIC, "signed", get="400 400 400 400 400 400"),
     "admin:index": rule(ADMIN, get="L L - L L 200"),
