@@ -28,7 +28,15 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.importing import Cleaner, Importer, Limits, decode_bytes, get_importer, read_csv
+from crm.importing import (
+    Cleaner,
+    Importer,
+    Limits,
+    decode_bytes,
+    get_importer,
+    importer_kinds,
+    read_csv,
+)
 
 from .cleaning import normalize_phone
 from .import_models import ImportBatch, ImportStatus
@@ -61,8 +69,6 @@ class Person:
 
 def _person_kinds() -> dict[str, Importer]:
     """The importers whose files hold people's rows (Importer.person_columns)."""
-    from crm.importing import importer_kinds
-
     kinds = {kind: get_importer(kind) for kind in importer_kinds()}
     return {kind: imp for kind, imp in kinds.items() if getattr(imp, "person_columns", None)}
 

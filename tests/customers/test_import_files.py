@@ -254,3 +254,26 @@ def test_the_beat_schedule_runs_the_import_file_retention_nightly():
 
 def _exists(path) -> bool:
     return os.path.exists(path)
+
+
+def test_without_a_broker_the_files_are_scrubbed_in_the_request(
+    batch, zelda, client_for, django_capture_on_commit_callbacks, monkeypatch
+):
+    from customers.tasks import erasure_import_files_task
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(erasure_import_files_task, "delay", unreachable)
+    _erase(client_for(AD), zelda, django_capture_on_commit_callbacks)
+    assert b"Quill" not in Path(batch.file.path).read_bytes()
+    record = ErasureRecord.objects.get(customer=zelda)
+    assert (record.counts["import_files.files"], record.counts["import_files.rows"]) == (2, 9)
+    # A second run (a redelivered task) finds nothing more and keeps the totals.
+    from customers.import_files import Person
+    from customers.privacy import scrub_import_files
+
+    person = Person(external_id="ZQ1", email=EMAIL, phone=PHONE)
+    assert scrub_import_files(record_id=record.pk, person=person) == {"files": 0, "rows": 0}
+    record.refresh_from_db()
+    assert (record.counts["import_files.files"], record.counts["import_files.rows"]) == (2, 9)
