@@ -277,3 +277,45 @@ def test_without_a_broker_the_files_are_scrubbed_in_the_request(
     assert scrub_import_files(record_id=record.pk, person=person) == {"files": 0, "rows": 0}
     record.refresh_from_db()
     assert (record.counts["import_files.files"], record.counts["import_files.rows"]) == (2, 9)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "kept"),
+    [
+        (
+            "name,email\nA,a@x.org\n\nZ,z@x.org\n\nB,b@x.org\n",
+            "utf-8",
+            "name,email\nA,a@x.org\n\n\nB,b@x.org\n",
+        ),
+        (
+            'name,street,email\n"A","1\n2",a@x.org\n"Z","3\n4",z@x.org\nB,5,b@x.org\n',
+            "utf-8",
+            'name,street,email\n"A","1\n2",a@x.org\nB,5,b@x.org\n',
+        ),
+        (
+            "name,email\nA,a@x.org,extra\nZ,z@x.org,x\nB,b@x.org\n",
+            "utf-8",
+            "name,email\nA,a@x.org,extra\nB,b@x.org\n",
+        ),
+        (
+            "name,email\n张三,a@x.org\nZ,z@x.org\n李四,b@x.org\n",
+            "gb18030",
+            "name,email\n张三,a@x.org\n李四,b@x.org\n",
+        ),
+        (
+            "name;email\r\nA;a@x.org\r\nZ;Z@X.org\r\nB;b@x.org\r\n",
+            "utf-16",
+            "name;email\r\nA;a@x.org\r\nB;b@x.org\r\n",
+        ),
+    ],
+    ids=["blank lines", "values on two lines", "rows of the wrong width", "GB18030", "UTF-16"],
+)
+def test_a_file_keeps_its_encoding_and_every_other_record(tmp_path, text, encoding, kept):
+    from crm.importing import get_importer
+    from customers.import_files import Person, scrub_file
+
+    path = tmp_path / "people.csv"
+    path.write_bytes(text.encode(encoding))
+    assert scrub_file(path, get_importer("customers"), Person(email="z@x.org")) == 1
+    assert path.read_bytes() == kept.encode(encoding)
+    assert [p.name for p in tmp_path.iterdir()] == ["people.csv"]  # no temporary file left
