@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0008_fewer_write_indexes'),
+        ("customers", "0008_fewer_write_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importbatch',
-            name='files_removed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='files removed'),
+            model_name="importbatch",
+            name="files_removed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="files removed"),
         ),
     ]
