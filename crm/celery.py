@@ -46,6 +46,12 @@ app.conf.beat_schedule = {
         "task": "ops.tasks.retention_task",
         "schedule": crontab(hour=3, minute=45),
     },
+    # Uploaded import files (they hold people's rows) past IMPORT_FILE_RETENTION_DAYS after
+    # their import finished; after the general retention run, nobody imports at night.
+    "nightly-import-files": {
+        "task": "customers.import_files_retention_task",
+        "schedule": crontab(hour=3, minute=50),
+    },
     # A nightly database backup on the heavy queue, before the night's analytics jobs;
     # retention prunes old files. BACKUP_SCHEDULE_ENABLED=0 turns it into a no-op where
     # backups are taken outside the app.

@@ -981,6 +981,9 @@ class Importer(ABC):
     required: Sequence[str] = ()
     # Shown on the upload page: what each column holds.
     help_rows: Sequence[tuple[str, Any]] = ()
+    # Columns that identify a person, by the Person value they hold ("external_id",
+    # "email", "phone"): an erasure removes that person's rows from stored files by them.
+    person_columns: dict[str, str] = {}
 
     def read(self, source: bytes | str | Path, limits: Limits | None = None) -> ParsedFile:
         return read_csv(source, columns=self.columns, required=self.required, limits=limits)

@@ -101,6 +101,8 @@ class ImportBatch(models.Model):
         related_name="+",
     )
     undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    # Set when the retention policy deleted the stored files (customers.import_files).
+    files_removed_at = models.DateTimeField(_("files removed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -156,6 +156,9 @@ class CustomerImporter(Importer):
     label = gettext_lazy("Customers")
     columns = CUSTOMER_COLUMNS
     required = ["name"]
+    # Order files name customers by external ID only, which erasure keeps on the customer
+    # as the business record (like the orders themselves): they are left as they are.
+    person_columns = {"external_id": "external_id", "email": "email", "phone": "phone"}
     help_rows = [
         ("external_id", gettext_lazy("Your system's ID; matched first. Up to 64 characters.")),
         ("name", gettext_lazy("Required for new customers.")),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import zipfile
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,6 +28,7 @@ from crm.importing import escape_formula
 from crm.privacy import ERASED_TEXT, rows_of, scrub_history
 from crm.registry import PersonalDataSource, personal_data_sources
 
+from .import_files import Person, scrub_person
 from .models import (
     Customer,
     CustomerMerge,
@@ -37,6 +39,8 @@ from .models import (
     LifecycleChange,
     Need,
 )
+
+logger = logging.getLogger(__name__)
 
 # The customer's own personal fields and what erasure leaves in them (the name is set to
 # "Erased customer #id" separately). Kind, owner, stage, source, tags, the external ID and
@@ -229,12 +233,49 @@ def personal_data_erase(*, user, customer: Customer) -> ErasureRecord:
             for what, n in source.erase(locked, user).items():
                 counts[f"{source.key}.{what}"] = n
     now = timezone.now()
+    person = Person.of(locked)  # the values that find their rows in import files
     Customer.objects.filter(pk=locked.pk).update(
         name=erased_name(locked.pk), updated_at=now, **ERASED_VALUES
     )
     # The erasure itself is audited: a history record by the admin, whose "old" values
     # are the already-scrubbed ones, so the trail shows who erased and when, not what.
     record_snapshot(Customer, [locked.pk], user=user, when=now, reason=_("Personal data erased"))
-    return ErasureRecord.objects.create(
+    record = ErasureRecord.objects.create(
         customer=locked, customer_ref=locked.pk, erased_by=user, erased_at=now, counts=counts
     )
+    # Files cannot be rolled back: they change only once the erasure has committed.
+    transaction.on_commit(lambda: _queue_scrub(record.pk, person))
+    return record
+
+
+def _queue_scrub(record_id: int, person: Person) -> None:
+    """Scrub the import files in the worker (reading them costs about 0.1 s a megabyte, too
+    long for the request with many files); without a broker, here and now."""
+    from .tasks import erasure_import_files_task
+
+    try:
+        erasure_import_files_task.delay(record_id, person.external_id, person.email, person.phone)
+    except Exception:  # any broker error: the erasure stands, the files must follow
+        logger.warning("erasure %s: queueing failed, scrubbing in the request", record_id)
+        scrub_import_files(record_id=record_id, person=person)
+
+
+def scrub_import_files(*, record_id: int, person: Person) -> dict[str, int]:
+    """After an erasure committed: remove the person's rows from the stored import files
+    and add the numbers to the ErasureRecord ("import_files.files", "import_files.rows";
+    added, so a run delivered again after a lost worker counts what it finished). Never
+    raises: the erasure has happened, a file problem is logged (customers.import_files)."""
+    try:
+        result = scrub_person(person)
+        with transaction.atomic():
+            record = ErasureRecord.objects.select_for_update().get(pk=record_id)
+            counts = dict(record.counts)
+            for what in ("files", "rows"):
+                key = f"import_files.{what}"
+                counts[key] = counts.get(key, 0) + result[what]
+            record.counts = counts
+            record.save(update_fields=["counts"])
+    except Exception:
+        logger.exception("erasure %s: scrubbing the import files failed", record_id)
+        return {"files": 0, "rows": 0}
+    return result

@@ -481,6 +481,12 @@ def _recipient(token: str, salt: str) -> CampaignRecipient | None:
     )
 
 
+def unsubscribe_recipient(token: str) -> CampaignRecipient | None:
+    """The campaign recipient of a signed unsubscribe link (None for a forged or unknown
+    token); a read only, for the confirmation page a GET shows."""
+    return _recipient(token, UNSUBSCRIBE_SALT)
+
+
 def unsubscribe(token: str) -> tuple[str, Customer | None]:
     """Withdraw the customer's marketing consent from a signed link. Returns ("done",
     customer) the first time, ("already", customer) afterwards, ("invalid", None) for a

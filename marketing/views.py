@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,10 +18,11 @@ from django.db.models import ProtectedError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from crm import roles
@@ -314,16 +316,40 @@ def campaign_results(request, pk: int):
 
 @login_not_required
 @never_cache
-@csrf_exempt  # RFC 8058 one-click: mail clients POST here without a session or CSRF token
+# RFC 8058 one-click: mail clients POST here without a session or CSRF token; the
+# confirmation form posts the same way, so it works in a browser that has no session.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
-    outcome, customer = services.unsubscribe(token)
-    status = 404 if outcome == "invalid" else 200
-    return render(
-        request,
-        "marketing/unsubscribe.html",
-        {"outcome": outcome, "customer": customer},
-        status=status,
-    )
+    """GET asks (mail scanners and link previews fetch links: a GET changes nothing); POST,
+    from the page's button or a mail client's one-click, withdraws the consent."""
+    recipient = services.unsubscribe_recipient(token)
+    if recipient is None:
+        return render(request, "marketing/unsubscribe.html", {"outcome": "invalid"}, status=404)
+    if request.method == "POST":
+        outcome, customer = services.unsubscribe(token)
+    else:
+        customer = recipient.customer
+        outcome = "confirm" if customer.marketing_consent else "already"
+    # The language the email was written in, so the page reads like the message, unless
+    # the visitor chose one with the page's language switcher.
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        language = request.LANGUAGE_CODE
+    else:
+        language = recipient.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        response = render(
+            request,
+            "marketing/unsubscribe.html",
+            {
+                "outcome": outcome,
+                "customer": customer,
+                "address": recipient.email,
+                "sender": settings.DEFAULT_FROM_EMAIL,
+            },
+        )
+    response.headers["Content-Language"] = language
+    return response
 
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")

@@ -161,10 +161,8 @@ def register_defaults() -> None:
     register_model_retention(
         "access_failure_logs", "axes.AccessFailureLog", "attempt_time", default_days=180
     )
-    # Uploaded import files are only needed while the import runs and for a later look.
-    register_file_retention(
-        "import_files", lambda: Path(settings.MEDIA_ROOT) / "imports", default_days=30
-    )
+    # Uploaded import files are not here: customers.import_files deletes them by batch
+    # (IMPORT_FILE_RETENTION_DAYS after the import finished) so the batch page can say so.
     register_file_retention(
         "backups",
         lambda: Path(settings.BACKUP_DIR),

@@ -20,7 +20,7 @@ rows, 403 for a read-only log, 405): the role table's rule there is that everyon
 `get` is checked for every rule; `post` (an empty body; `{}` as JSON for the API) only
 where written. A request must never write a row (sessions aside) unless the rule says
 `writes="why"` (actions that need no body, e.g. "mark read"), and then only in the
-columns whose code is 200 or 302.
+columns whose code is 200 or 302 (and, with `writes_on="POST"`, only for that method).
 
 Kinds (what the URL is; documentation for the reader):
     PUBLIC  answers everyone, logged in or not
@@ -41,7 +41,7 @@ Objects available for `obj` (their pk fills <pk>, their external id or SKU fills
 customer, interaction, tag, user, need, deal, order, task, ticket, savedview, token,
 feedback, ticketcomment, score, recommendation, email (per side), importbatch, jobrun, product, article,
 cannedreply, segment, associationrule, forecast, satisfaction, emailtemplate, campaign (shared;
-made in test_access_matrix.py's _make_objects); other URL parts come from FIXED_KWARGS (add a key there for a new one).
+made in test_access_matrix.py's _make_objects), and the tokens of a survey and an unsubscribe link; other URL parts come from FIXED_KWARGS (add a key there for a new one).
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class Rule:
     post: tuple[str, ...] | None
     writes: str = ""
     skip: str = ""
+    writes_on: tuple[str, ...] = ("GET", "POST")
 
     def expectations(self, column: str):
         i = COLUMNS.index(column)
@@ -79,7 +80,11 @@ class Rule:
 
     def writes_ok(self, column: str, method: str) -> bool:
         codes = self.get if method == "GET" else self.post
-        return bool(self.writes) and codes[COLUMNS.index(column)] in ("200", "302")
+        return (
+            bool(self.writes)
+            and method in self.writes_on
+            and codes[COLUMNS.index(column)] in ("200", "302")
+        )
 
 
 def _codes(text: str | None) -> tuple[str, ...] | None:
@@ -90,8 +95,8 @@ def _codes(text: str | None) -> tuple[str, ...] | None:
     return codes
 
 
-def rule(kind, obj=None, *, get, post=None, writes="", skip="") -> Rule:
-    return Rule(kind, obj, _codes(get), _codes(post), writes, skip)
+def rule(kind, obj=None, *, get, post=None, writes="", writes_on="GET POST", skip="") -> Rule:
+    return Rule(kind, obj, _codes(get), _codes(post), writes, skip, tuple(writes_on.split()))
 
 
 # Values for URL parts that are not an object's pk.
@@ -105,6 +110,7 @@ FIXED_KWARGS = {
     "app": {"app_label": "sales"},
     "panel": {"key": "revenue"},
     "signed": {"token": "forged-token"},  # a bad signature: 400/404, never a 500
+    "unsubscribe": {"token": "<unsubscribe_token>"},  # the real link of the campaign recipient
 }
 
 # fmt: off
@@ -230,7 +236,9 @@ TABLE: dict[str, Rule] = {
     "marketing:email_compose": rule(FORM, "customer", get="L 200 404 200 200 200", post="L 200 404 200 200 200"),
     # Reading an email is like reading the interaction log: every customer one can see.
     "marketing:email_detail": rule(OBJECT, "email", get="L 200 200 200 200 200"),
-    "marketing:unsubscribe": rule(PUBLIC, "signed", get="404 404 404 404 404 404", post="404 404 404 404 404 404"),
+    # A real link of a consenting recipient: GET only asks (mail scanners fetch links) and
+    # must write nothing; any POST is the RFC 8058 one-click (forged tokens: tests/marketing).
+    "marketing:unsubscribe": rule(PUBLIC, "unsubscribe", get="200 200 200 200 200 200", post="200 200 200 200 200 200", writes="the one-click unsubscribe needs no body", writes_on="POST"),
     "marketing:track_open": rule(PUBLIC, "signed", get="404 404 404 404 404 404"),
     "marketing:track_click": rule(PUBLIC, "signed", get="400 400 400 400 400 400"),
     "admin:index": rule(ADMIN, get="L L - L L 200"),

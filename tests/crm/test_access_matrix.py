@@ -18,6 +18,7 @@ import fnmatch
 import os
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.contrib import admin
@@ -213,6 +214,7 @@ def _make_objects(cls):
         "cannedreply": CannedReplyFactory(),
     }
     _analytics_and_marketing(objects, shared, manager)
+    cls.unsubscribe_token = shared.pop("unsubscribe_token")
     for side in objects:
         objects[side].update(shared)
     invitation = service_services.survey_invitation_create(
@@ -230,6 +232,7 @@ def _analytics_and_marketing(objects: dict, shared: dict, manager) -> None:
     recipient), and an erasure record, so that their pages and admin pages are asked."""
     from customers.models import ErasureRecord
     from marketing.models import Campaign, CampaignRecipient, EmailTemplate, OutboundEmail
+    from marketing.services import unsubscribe_url
     from service.models import TicketComment
 
     models = apps.get_model
@@ -289,10 +292,14 @@ def _analytics_and_marketing(objects: dict, shared: dict, manager) -> None:
         name="Spring", template=template, target_kind="tags", created_by=manager
     )
     customer = objects["mine"]["customer"]
-    CampaignRecipient.objects.create(
+    recipient = CampaignRecipient.objects.create(
         campaign=campaign, customer=customer, email="c@example.com", language="en"
     )
+    # Consenting, so that the unsubscribe link's GET has something it must not withdraw.
+    customer.marketing_consent = True
+    customer.save(update_fields=["marketing_consent"])
     shared["emailtemplate"], shared["campaign"] = template, campaign
+    shared["unsubscribe_token"] = urlsplit(unsubscribe_url(recipient.pk)).path.split("/")[-2]
     ErasureRecord.objects.create(customer_ref=999, erased_by=manager, counts={"customer": 1})
 
 
@@ -358,6 +365,8 @@ class MatrixBase(TestCase):
             value = special[name]
             if value == "<survey_token>":
                 return self.survey_token
+            if value == "<unsubscribe_token>":
+                return self.unsubscribe_token
             if value.startswith("<"):  # "<customer>": the pk of that fixture
                 return objs[value.strip("<>")].pk
             return value

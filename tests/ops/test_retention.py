@@ -53,8 +53,6 @@ def test_the_nightly_job_deletes_only_what_is_past_its_period(settings, tmp_path
     WorkerHeartbeat.objects.create(
         hostname="alive@h", queues="default", pid=1, started_at=now, seen_at=now
     )
-    old_import = _aged_file(tmp_path / "media" / "imports" / "2026" / "old.csv", 31)
-    new_import = _aged_file(tmp_path / "media" / "imports" / "new.csv", 1)
     old_backup = _aged_file(tmp_path / "backups" / "crm-20260101-000000.dump", 15)
     not_a_backup = _aged_file(tmp_path / "backups" / "notes.txt", 100)
 
@@ -64,14 +62,12 @@ def test_the_nightly_job_deletes_only_what_is_past_its_period(settings, tmp_path
     assert results["access_logs"] == 1
     assert results["login_attempts"] == 1
     assert results["worker_heartbeats"] == 1
-    assert results["import_files"] == 1
     assert results["backups"] == 1
     assert list(Session.objects.values_list("session_key", flat=True)) == [alive]
     assert expired != alive
     assert list(AccessLog.objects.all()) == [new_log]
     assert not AccessAttempt.objects.exists()
     assert list(WorkerHeartbeat.objects.values_list("hostname", flat=True)) == ["alive@h"]
-    assert not old_import.exists() and new_import.exists()
     assert not old_backup.exists() and not_a_backup.exists()
 
 
@@ -108,7 +104,7 @@ def test_a_policy_for_a_model_not_installed_yet_is_harmless(monkeypatch):
 def test_the_command_lists_and_runs_the_policies(capsys):
     call_command("run_retention", "--list")
     listing = capsys.readouterr().out
-    for name in ("sessions", "access_logs", "import_files", "backups", "worker_heartbeats"):
+    for name in ("sessions", "access_logs", "backups", "worker_heartbeats"):
         assert name in listing
     call_command("run_retention", "--policy", "sessions")
     assert capsys.readouterr().out.strip() == "sessions: 0"
