@@ -27,7 +27,7 @@ from crm.bulk import bulk_insert
 
 from . import loaders
 from .choices import ACTIVE_STATUSES, JobKind, JobStatus
-from .jobs.base import InsufficientData, Progress
+from .jobs.base import InsufficientData, Progress, job_threads, limited_threads
 from .messages import insufficient_message
 from .models import (
     AssociationRule,
@@ -236,14 +236,15 @@ def _run_segmentation(run: JobRun, progress: Progress) -> dict:
     )
     progress(15, "loaded")
     t1 = time.monotonic()
-    result = segmentation.run(
-        orders,
-        customers,
-        tickets,
-        as_of=_as_of(run),
-        k=run.parameters.get("k"),
-        progress=_scaled(progress, 15, 90),
-    )
+    with limited_threads():
+        result = segmentation.run(
+            orders,
+            customers,
+            tickets,
+            as_of=_as_of(run),
+            k=run.parameters.get("k"),
+            progress=_scaled(progress, 15, 90),
+        )
     t2 = time.monotonic()
     write_segmentation(run=run, result=result)
     return _with_timings(
@@ -271,7 +272,8 @@ def _run_rules(run: JobRun, progress: Progress) -> dict:
         for k in ("min_support", "min_confidence", "max_len")
         if k in run.parameters
     }
-    result = association_rules.run(lines, progress=_scaled(progress, 15, 90), **options)
+    with limited_threads():
+        result = association_rules.run(lines, progress=_scaled(progress, 15, 90), **options)
     t2 = time.monotonic()
     write_rules(run=run, result=result)
     return _with_timings(result.metrics, t0, t1, t2, rows_read={"order_lines": len(lines)})
@@ -284,7 +286,8 @@ def _run_forecast(run: JobRun, progress: Progress) -> dict:
     daily = loaders.load_daily_revenue()
     progress(20, "loaded")
     t1 = time.monotonic()
-    result = forecast.run(daily, as_of=_as_of(run), progress=_scaled(progress, 20, 90))
+    with limited_threads():
+        result = forecast.run(daily, as_of=_as_of(run), progress=_scaled(progress, 20, 90))
     t2 = time.monotonic()
     write_forecast(run=run, result=result)
     return _with_timings(result.metrics, t0, t1, t2, rows_read={"days": len(daily)})
@@ -300,15 +303,16 @@ def _run_churn(run: JobRun, progress: Progress) -> dict:
     feedback = loaders.load_feedback()
     progress(15, "loaded")
     t1 = time.monotonic()
-    result = churn.run(
-        orders,
-        tickets,
-        interactions,
-        feedback,
-        as_of=_as_of(run),
-        min_customers=run.parameters.get("min_customers", churn.MIN_CUSTOMERS),
-        progress=_scaled(progress, 15, 90),
-    )
+    with limited_threads():
+        result = churn.run(
+            orders,
+            tickets,
+            interactions,
+            feedback,
+            as_of=_as_of(run),
+            min_customers=run.parameters.get("min_customers", churn.MIN_CUSTOMERS),
+            progress=_scaled(progress, 15, 90),
+        )
     t2 = time.monotonic()
     write_churn(run=run, result=result)
     rows = {
@@ -328,9 +332,10 @@ def _run_customer_value(run: JobRun, progress: Progress) -> dict:
     feedback = loaders.load_feedback()
     progress(15, "loaded")
     t1 = time.monotonic()
-    result = customer_value.run(
-        orders, feedback, as_of=_as_of(run), progress=_scaled(progress, 15, 90)
-    )
+    with limited_threads():
+        result = customer_value.run(
+            orders, feedback, as_of=_as_of(run), progress=_scaled(progress, 15, 90)
+        )
     t2 = time.monotonic()
     write_customer_value(run=run, result=result)
     metrics = {**result.metrics, "feedback_model": loaders.feedback_model() is not None}
@@ -348,6 +353,7 @@ def _with_timings(metrics: dict, t0: float, t1: float, t2: float, *, rows_read: 
     return {
         **metrics,
         "rows_read": {k: int(v) for k, v in rows_read.items()},
+        "threads": job_threads(),
         "seconds": {
             "load": round(t1 - t0, 3),
             "compute": round(t2 - t1, 3),
