@@ -550,18 +550,40 @@ INT_COLUMNS = ["recency_days", "frequency", "r_score", "f_score", "m_score"]
 MONEY_COLUMNS = ["monetary", "historic_value", "predicted_value_12m"]
 
 
+def _typed_scores(frame: pd.DataFrame) -> pd.DataFrame:
+    """CustomerScore columns present in `frame` in the types the table takes."""
+    out = frame.copy()
+    for col in INT_COLUMNS:
+        if col in out:
+            values = pd.to_numeric(out[col]).round()
+            # Plain integers write several times faster than the nullable kind.
+            out[col] = values.astype("int64" if values.notna().all() else "Int64")
+    for col in MONEY_COLUMNS:
+        if col in out:
+            out[col] = _money(out[col].to_numpy())
+    if "loyalty_tier" in out:
+        out["loyalty_tier"] = out["loyalty_tier"].fillna("").astype(object)
+    if "churn_drivers" in out:
+        out["churn_drivers"] = (
+            out["churn_drivers"].astype(object).where(out["churn_drivers"].notna(), None)
+        )
+    for col in ("value_scored_at", "churn_scored_at"):
+        if col in out:
+            out[col] = pd.to_datetime(out[col], utc=True)
+    return out
+
+
 def _replace_scores(new: pd.DataFrame, own: list[str]) -> None:
     """Rewrite CustomerScore: `own` columns from `new`, the other job's columns kept.
 
     Churn and customer value may finish at the same moment: the table lock (PostgreSQL;
     SQLite has one writer anyway) makes the second wait, then read the first one's columns,
     instead of both reading the old rows and the later commit dropping the other's figures.
+    A customer with neither job's figures left has no row.
     """
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"LOCK TABLE {loaders._table(CustomerScore)} IN SHARE ROW EXCLUSIVE MODE"  # noqa: SLF001
-            )
+        _replace_scores_in_sql(new, own)
+        return
     # Only the other job's columns are read back (the own ones are replaced anyway).
     kept_schema = {c: t for c, t in SCORE_SCHEMA.items() if c not in own}
     cols = ", ".join(connection.ops.quote_name(c) for c in kept_schema)
@@ -571,22 +593,65 @@ def _replace_scores(new: pd.DataFrame, own: list[str]) -> None:
         kept_schema,
     )
     merged = kept.merge(new[["customer_id", *own]], on="customer_id", how="outer")
-    # A customer with neither job's figures left has no row.
     merged = merged[
         merged[[c for c in SCORE_SCHEMA if c not in ("customer_id",)]].notna().any(axis=1)
     ]
-    for col in INT_COLUMNS:
-        merged[col] = pd.to_numeric(merged[col]).round().astype("Int64")
-    for col in MONEY_COLUMNS:
-        merged[col] = _money(merged[col].to_numpy())
-    merged["loyalty_tier"] = merged["loyalty_tier"].fillna("").astype(object)
-    merged["churn_drivers"] = (
-        merged["churn_drivers"].astype(object).where(merged["churn_drivers"].notna(), None)
-    )
-    for col in ("value_scored_at", "churn_scored_at"):
-        merged[col] = pd.to_datetime(merged[col], utc=True)
     _clear(CustomerScore)
-    bulk_insert(CustomerScore, merged[list(SCORE_SCHEMA)])
+    bulk_insert(CustomerScore, _typed_scores(merged)[list(SCORE_SCHEMA)])
+    _drop_orphans(CustomerScore)
+
+
+def _replace_scores_in_sql(new: pd.DataFrame, own: list[str]) -> None:
+    """PostgreSQL: only the new columns travel (COPY into a temporary table); the merge with
+    the kept columns is one statement in the database, the table is emptied (TRUNCATE, see
+    _clear) and refilled with one INSERT ... SELECT. Measured at 100k customers: 2.7 s
+    through pandas (read back, merge, COPY of every column), a fraction of that here."""
+    quote = connection.ops.quote_name
+    table = loaders._table(CustomerScore)  # noqa: SLF001
+    kept = [c for c in SCORE_SCHEMA if c != "customer_id" and c not in own]
+    # The run's time stamp is one value: it joins in the database, not on every row of the COPY.
+    stamp = next(c for c in own if c.endswith("_scored_at"))
+    scored_at = pd.Timestamp(new[stamp].iloc[0]) if len(new) else pd.Timestamp.now(tz="UTC")
+    own = [c for c in own if c != stamp]
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE analytics_score_new ON COMMIT DROP AS "  # nosec B608 - table and column names come from model metadata, quoted by the backend
+            f"SELECT {', '.join(quote(c) for c in ['customer_id', *own])} FROM {table} WITH NO DATA"
+        )
+    bulk_insert(
+        CustomerScore, _typed_scores(new[["customer_id", *own]]), table="analytics_score_new"
+    )
+    # Empty text is "no tier" (the column is NOT NULL): it counts as no figure.
+    present = ", ".join(
+        f"NULLIF(s.{quote(c)}, '')" if c == "loyalty_tier" else f"s.{quote(c)}" for c in kept
+    )
+    columns = ["customer_id", *own, stamp, *kept]
+    select = ", ".join(
+        [
+            "COALESCE(n.customer_id, s.customer_id) AS customer_id",
+            *(f"n.{quote(c)}" for c in own),
+            f"CASE WHEN n.customer_id IS NOT NULL THEN %s::timestamptz END AS {quote(stamp)}",
+            *(f"s.{quote(c)}" for c in kept),
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE analytics_score_merged ON COMMIT DROP AS "  # nosec B608 - table and column names come from model metadata, quoted by the backend; the time stamp is a parameter
+            f"SELECT {select} FROM {table} s "
+            "FULL JOIN analytics_score_new n ON n.customer_id = s.customer_id "
+            f"WHERE n.customer_id IS NOT NULL OR num_nonnulls({present}) > 0",
+            [scored_at.to_pydatetime()],
+        )
+        _clear(CustomerScore)
+        names = ", ".join(quote(c) for c in columns)
+        values = ", ".join(
+            "COALESCE(loyalty_tier, '')" if c == "loyalty_tier" else quote(c) for c in columns
+        )
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {values} FROM analytics_score_merged"  # nosec B608 - table and column names come from model metadata, quoted by the backend
+        )
+        cursor.execute("DROP TABLE analytics_score_new, analytics_score_merged")
     _drop_orphans(CustomerScore)
 
 
