@@ -230,7 +230,7 @@ def _run_segmentation(run: JobRun, progress: Progress) -> dict:
 
     t0 = time.monotonic()
     orders, customers, tickets = (
-        loaders.load_customer_order_summary(),
+        loaders.load_customer_order_totals(),
         loaders.load_customers(),
         loaders.load_tickets(),
     )

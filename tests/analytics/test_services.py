@@ -133,17 +133,29 @@ def test_a_job_killed_mid_way_leaves_the_previous_results(seeded):
 def test_rows_of_a_customer_deleted_while_the_job_ran_are_not_written(seeded):
     """The result tables' customer keys are checked by the writer, not by a trigger per
     row: a customer gone between loading and writing leaves no row behind."""
-    real = services.loaders.load_customer_order_summary
     gone = 10**9
 
-    def with_a_deleted_customer():
-        frame = real()
-        extra = frame.iloc[:1].copy()
-        extra["customer_id"] = gone
-        return pd.concat([frame, extra], ignore_index=True)
+    def with_a_deleted_customer(real):
+        def load():
+            frame = real()
+            extra = frame.iloc[:1].copy()
+            extra["customer_id"] = gone
+            return pd.concat([frame, extra], ignore_index=True)
 
-    with mock.patch.object(
-        services.loaders, "load_customer_order_summary", with_a_deleted_customer
+        return load
+
+    loaders = services.loaders
+    with (
+        mock.patch.object(
+            loaders,
+            "load_customer_order_summary",
+            with_a_deleted_customer(loaders.load_customer_order_summary),
+        ),
+        mock.patch.object(
+            loaders,
+            "load_customer_order_totals",
+            with_a_deleted_customer(loaders.load_customer_order_totals),
+        ),
     ):
         assert run_now(JobKind.CUSTOMER_VALUE).status == JobStatus.SUCCEEDED
         assert run_now(JobKind.SEGMENTATION).status == JobStatus.SUCCEEDED
