@@ -9,6 +9,7 @@ fails or is killed half-way leaves the previous results as they were.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -374,6 +375,44 @@ JOBS: dict[str, Callable[[JobRun, Progress], dict]] = {
 # --- writers: each replaces its job's results in one transaction ---------------------------
 
 
+_index_state = threading.local()
+
+
+def _rebuilt_indexes() -> list[str]:
+    """CREATE INDEX statements of the indexes _clear dropped in the running writer."""
+    if not hasattr(_index_state, "pending"):
+        _index_state.pending = []
+    return _index_state.pending
+
+
+def _writer(func):
+    """A writer: all of it in one transaction; the indexes _clear dropped are built again
+    at its end, from the rows written (a failed writer rolls the drop back with the rest)."""
+
+    @functools.wraps(func)
+    def write(*args, **kwargs):
+        pending = _rebuilt_indexes()
+        start = len(pending)
+        _index_state.writers = getattr(_index_state, "writers", 0) + 1
+        try:
+            with transaction.atomic():
+                result = func(*args, **kwargs)
+                if pending[start:]:
+                    with connection.cursor() as cursor:
+                        # CREATE INDEX refuses a table with foreign-key checks queued: run
+                        # them now (they would run at the commit anyway).
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                        for statement in pending[start:]:
+                            cursor.execute(statement)
+                        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        finally:
+            _index_state.writers -= 1
+            del pending[start:]
+        return result
+
+    return write
+
+
 def _clear(*models) -> None:
     """Empty the result tables inside the writer's transaction.
 
@@ -382,9 +421,15 @@ def _clear(*models) -> None:
     100k dead rows in each, so the COPY that follows is several times faster and the
     tables do not bloat night after night. Its lock makes readers of these tables wait
     for the commit (seconds, at night); they never see a half-written result.
+
+    The secondary indexes (not the primary key, none behind a constraint) are dropped too
+    and built again once at the end of the writer (_writer): building an index from 200k
+    rows costs about a fifth of maintaining it row by row through the COPY (measured on
+    the recommendations: 1.23 s -> 0.90 s).
     """
     if connection.vendor == "postgresql":
         names = ", ".join(loaders._table(m) for m in models)  # noqa: SLF001
+        tables = [m._meta.db_table for m in models]
         with connection.cursor() as cursor:
             # TRUNCATE refuses a table with deferred foreign-key checks still queued in
             # this transaction (a writer called inside a larger one, as in the tests):
@@ -392,6 +437,19 @@ def _clear(*models) -> None:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {names}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+                "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace "
+                "AND NOT i.indisprimary "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+                [tables],
+            )
+            # Only inside a writer, which builds them again before it commits.
+            found = cursor.fetchall() if getattr(_index_state, "writers", 0) else []
+            if found:
+                cursor.execute("DROP INDEX " + ", ".join(name for name, _ in found))
+                _rebuilt_indexes().extend(definition for _, definition in found)
         return
     for model in models:
         model.objects.all().delete()
@@ -409,7 +467,7 @@ def _money(values) -> pd.Series:
     return s.round(2)
 
 
-@transaction.atomic
+@_writer
 def write_segmentation(*, run: JobRun, result: segmentation.SegmentationResult) -> None:
     _clear(CustomerSegment, Segment)
     created = Segment.objects.bulk_create(
@@ -439,7 +497,7 @@ def write_segmentation(*, run: JobRun, result: segmentation.SegmentationResult) 
     _drop_orphans(CustomerSegment)
 
 
-@transaction.atomic
+@_writer
 def write_rules(*, run: JobRun, result: association_rules.RulesResult) -> None:
     _clear(Recommendation, AssociationRule)
     r = result.rules
@@ -475,7 +533,7 @@ def write_rules(*, run: JobRun, result: association_rules.RulesResult) -> None:
     _drop_orphans(Recommendation)
 
 
-@transaction.atomic
+@_writer
 def write_forecast(*, run: JobRun, result: forecast.ForecastResult) -> None:
     _clear(Forecast)
     rows = result.rows
@@ -655,7 +713,7 @@ def _replace_scores_in_sql(new: pd.DataFrame, own: list[str]) -> None:
     _drop_orphans(CustomerScore)
 
 
-@transaction.atomic
+@_writer
 def write_customer_value(*, run: JobRun, result: customer_value.CustomerValueResult) -> None:
     s = result.scores.copy()
     s["value_scored_at"] = pd.Timestamp(timezone.now())
@@ -674,7 +732,7 @@ def write_customer_value(*, run: JobRun, result: customer_value.CustomerValueRes
         bulk_insert(SatisfactionPeriod, frame)
 
 
-@transaction.atomic
+@_writer
 def write_churn(*, run: JobRun, result: churn.ChurnResult) -> None:
     s = result.scores
     new = pd.DataFrame(

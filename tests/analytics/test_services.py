@@ -114,11 +114,11 @@ def test_a_job_killed_mid_way_leaves_the_previous_results(seeded):
     real = services.bulk_insert
     calls = {"n": 0}
 
-    def dies_on_second_write(model, frame):
+    def dies_on_second_write(model, frame, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise MemoryError("worker killed")
-        return real(model, frame)
+        return real(model, frame, **kwargs)
 
     with mock.patch.object(services, "bulk_insert", side_effect=dies_on_second_write):
         failed = run_now(JobKind.ASSOCIATION_RULES)  # rules written, recommendations die
@@ -128,6 +128,34 @@ def test_a_job_killed_mid_way_leaves_the_previous_results(seeded):
     with mock.patch.object(services, "bulk_insert", side_effect=dies_on_second_write):
         assert run_now(JobKind.CUSTOMER_VALUE).status == JobStatus.FAILED
     assert _snapshot() == before
+
+
+def _result_indexes() -> set[tuple[str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE tablename LIKE 'analytics_%%'"
+        )
+        return set(cursor.fetchall())
+
+
+def test_writers_leave_every_index_of_the_result_tables_in_place(seeded):
+    """The writers drop the result tables' secondary indexes for the bulk load and build
+    them again before committing; a writer that fails rolls the drop back."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("indexes are rebuilt on PostgreSQL only")
+    before = _result_indexes()
+    assert any("customer_id, rank" in d for _, d in before)
+    for kind in JobKind:
+        assert run_now(kind).status == JobStatus.SUCCEEDED
+    assert _result_indexes() == before
+    with mock.patch.object(services, "_drop_orphans", side_effect=MemoryError("killed")):
+        assert run_now(JobKind.ASSOCIATION_RULES).status == JobStatus.FAILED
+    assert _result_indexes() == before
+    assert Recommendation.objects.exists()
 
 
 def test_rows_of_a_customer_deleted_while_the_job_ran_are_not_written(seeded):
