@@ -228,6 +228,45 @@ def _unchanged_by_swap(model, x: np.ndarray, reference: np.ndarray) -> np.ndarra
     return same
 
 
+def _probability(model, *, binned: bool = True):
+    """A function rows -> churn probability, equal to model.predict_proba(rows)[:, 1].
+
+    For histogram gradient boosting it predicts on binned rows (uint8, what the model
+    trained on; about a third faster on the 800k swapped rows of an explanation at scale
+    M). That uses the model's internals, so it is checked against predict_proba on a
+    sample first, and predict_proba is used whenever the two differ."""
+
+    def public(rows: np.ndarray) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    mapper = getattr(model, "_bin_mapper", None)
+    predictors = getattr(model, "_predictors", None)
+    if not binned or mapper is None or not predictors or any(len(p) != 1 for p in predictors):
+        return public
+    from scipy.special import expit
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    start = float(np.ravel(model._baseline_prediction)[0])
+    missing_bin = mapper.missing_values_bin_idx_
+
+    def on_bins(rows: np.ndarray) -> np.ndarray:
+        codes = mapper.transform(rows)
+        raw = np.full(len(rows), start)
+        threads = _openmp_effective_n_threads()
+        for (predictor,) in predictors:
+            raw += predictor.predict_binned(codes, missing_bin, threads)
+        return expit(raw)
+
+    return on_bins
+
+
+def _checked_probability(model, x: np.ndarray):
+    fast = _probability(model)
+    sample = x[:: max(1, len(x) // 500)]
+    same = np.allclose(fast(sample), model.predict_proba(sample)[:, 1], rtol=0, atol=1e-12)
+    return fast if same else _probability(model, binned=False)
+
+
 def drivers(
     model, x: np.ndarray, raw: pd.DataFrame, reference: np.ndarray, top: int = 3
 ) -> list[list[dict]]:
@@ -237,14 +276,15 @@ def drivers(
 
     Computed with one stacked prediction over the (customer, feature) swaps that can change
     anything (see _unchanged_by_swap); the others have an effect of exactly zero."""
-    base = model.predict_proba(x)[:, 1]
+    probability = _checked_probability(model, x)
+    base = probability(x)
     effects = np.zeros((len(x), x.shape[1]))
     rows, cols = np.nonzero(~_unchanged_by_swap(model, x, reference))
     for lo in range(0, len(rows), EXPLAIN_CHUNK_ROWS):
         r, c = rows[lo : lo + EXPLAIN_CHUNK_ROWS], cols[lo : lo + EXPLAIN_CHUNK_ROWS]
         swapped = x[r]
         swapped[np.arange(len(r)), c] = reference[c]
-        effects[r, c] = base[r] - model.predict_proba(swapped)[:, 1]
+        effects[r, c] = base[r] - probability(swapped)
     order = np.argsort(-effects, axis=1, kind="stable")[:, :top]
     picked = np.take_along_axis(effects, order, axis=1)
     raw_values = raw.to_numpy(dtype=float)
