@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from .base import InsufficientData, Progress, days_between, no_progress
@@ -81,6 +81,8 @@ def choose_k(x: np.ndarray, *, seed: int) -> tuple[int, dict[int, float]]:
         if len(x) <= SILHOUETTE_SAMPLE
         else x[rng.choice(len(x), SILHOUETTE_SAMPLE, replace=False)]
     )
+    # The sample's distances once, for every k (they are most of the silhouette's cost).
+    distances = pairwise_distances(sample)
     scores: dict[int, float] = {}
     for k in K_RANGE:
         if k >= len(sample):
@@ -88,7 +90,7 @@ def choose_k(x: np.ndarray, *, seed: int) -> tuple[int, dict[int, float]]:
         labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(sample)
         if len(np.unique(labels)) < 2:
             continue
-        scores[k] = float(silhouette_score(sample, labels))
+        scores[k] = float(silhouette_score(distances, labels, metric="precomputed"))
     best = max(scores, key=scores.get) if scores else 2
     return best, scores
 
