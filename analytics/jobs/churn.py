@@ -268,7 +268,13 @@ def _checked_probability(model, x: np.ndarray):
 
 
 def drivers(
-    model, x: np.ndarray, raw: pd.DataFrame, reference: np.ndarray, top: int = 3
+    model,
+    x: np.ndarray,
+    raw: pd.DataFrame,
+    reference: np.ndarray,
+    top: int = 3,
+    *,
+    base: np.ndarray | None = None,
 ) -> list[list[dict]]:
     """Per customer, the features whose value raises the churn probability most: the drop in
     probability when that one feature is set to the population's typical (median) value.
@@ -277,7 +283,8 @@ def drivers(
     Computed with one stacked prediction over the (customer, feature) swaps that can change
     anything (see _unchanged_by_swap); the others have an effect of exactly zero."""
     probability = _checked_probability(model, x)
-    base = probability(x)
+    if base is None:  # the model's probabilities of x, when the caller has them already
+        base = probability(x)
     effects = np.zeros((len(x), x.shape[1]))
     rows, cols = np.nonzero(~_unchanged_by_swap(model, x, reference))
     for lo in range(0, len(rows), EXPLAIN_CHUNK_ROWS):
@@ -399,7 +406,7 @@ def run(
         xt = transform(today)
         proba = model.predict_proba(xt)[:, 1]
         progress(75, "drivers")
-        reasons = drivers(model, xt, today, np.median(xt, axis=0))
+        reasons = drivers(model, xt, today, np.median(xt, axis=0), base=proba)
     else:
         proba, reasons = np.array([]), []
     scores = pd.DataFrame(
