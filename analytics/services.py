@@ -456,7 +456,15 @@ def _clear(*models) -> None:
 
 
 def _json_column(values) -> list[str]:
-    """JSON text per value; tuples of ints (product id sets) the quick way."""
+    """JSON text per value; tuples of ints (product id sets) the quick way, each distinct
+    one once (200k recommendations name a few hundred antecedent sets)."""
+    values = list(values)
+    if values and all(isinstance(v, tuple) for v in values):
+        texts: dict[tuple, str] = {}
+        for v in values:
+            if v not in texts:
+                texts[v] = "[" + ",".join(map(str, v)) + "]"
+        return [texts[v] for v in values]
     return [
         "[" + ",".join(map(str, v)) + "]" if isinstance(v, tuple) else json.dumps(v) for v in values
     ]
