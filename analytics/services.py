@@ -437,6 +437,8 @@ def _clear(*models) -> None:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {names}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            if not getattr(_index_state, "writers", 0):
+                return  # only a writer builds them again before it commits
             cursor.execute(
                 "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
                 "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
@@ -445,8 +447,7 @@ def _clear(*models) -> None:
                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
                 [tables],
             )
-            # Only inside a writer, which builds them again before it commits.
-            found = cursor.fetchall() if getattr(_index_state, "writers", 0) else []
+            found = cursor.fetchall()
             if found:
                 cursor.execute("DROP INDEX " + ", ".join(name for name, _ in found))
                 _rebuilt_indexes().extend(definition for _, definition in found)
