@@ -293,3 +293,39 @@ def test_scheduled_task_runs_a_job_or_skips_when_one_is_active(seeded, monkeypat
     assert run.started_by is None and Forecast.objects.exists()
     services.start_job(kind="forecast", enqueue=False)
     assert scheduled_job_task("forecast") == "skipped"
+
+
+def test_recommendations_are_written_with_their_rule_figures_in_order(seeded):
+    """The writer sends each distinct rule's figures once and joins them in the database:
+    every row still gets its own confidence, lift and antecedents, in the frame's order."""
+    from analytics.jobs.association_rules import RulesResult
+    from customers.models import Customer
+    from sales.models import Product
+
+    c1, c2 = Customer.objects.order_by("id").values_list("id", flat=True)[:2]
+    p1, p2, p3, p4 = Product.objects.order_by("id").values_list("id", flat=True)[:4]
+    rec = pd.DataFrame(
+        {
+            "customer_id": [c2, c1, c1],
+            "product_id": [p1, p1, p2],
+            "rank": [1, 1, 2],
+            "confidence": [0.5, 0.5, 0.1234567890123],
+            "lift": [2.0, 2.0, 1.0000000001],
+            "because": [(p3,), (p3,), (p3, p4)],
+        }
+    )
+    rules = pd.DataFrame(
+        columns=["antecedents", "consequents", "support", "confidence", "lift", "baskets"]
+    )
+    run = run_now(JobKind.ASSOCIATION_RULES)
+    services.write_rules(run=run, result=RulesResult(rules=rules, recommendations=rec))
+    rows = list(
+        Recommendation.objects.order_by("id").values_list(
+            "customer_id", "product_id", "rank", "confidence", "lift", "because"
+        )
+    )
+    assert rows == [
+        (c2, p1, 1, 0.5, 2.0, [p3]),
+        (c1, p1, 1, 0.5, 2.0, [p3]),
+        (c1, p2, 2, 0.1234567890123, 1.0000000001, [p3, p4]),
+    ]
