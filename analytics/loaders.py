@@ -127,6 +127,28 @@ def load_customer_order_summary() -> pd.DataFrame:
     return summarise(load_orders())
 
 
+def load_customer_order_totals() -> pd.DataFrame:
+    """Revenue orders per customer, summed in SQL (analytics.jobs.summary.TOTALS):
+    customer_id, first_at, last_at, orders, revenue. What segmentation needs; one GROUP BY
+    moves 70k rows instead of a million orders (1.4 s -> under 1 s at scale M)."""
+    sql = (
+        "SELECT customer_id, min(ordered_at), max(ordered_at), count(*), sum(total) "  # nosec B608 - table and column names come from model metadata, quoted by the backend; values are parameters
+        f"FROM {_table(Order)} WHERE status NOT IN (%s, %s) "
+        "GROUP BY customer_id ORDER BY customer_id"
+    )
+    return read_frame(
+        sql,
+        REVENUE_EXCLUDED,
+        {
+            "customer_id": "int",
+            "first_at": "datetime",
+            "last_at": "datetime",
+            "orders": "int",
+            "revenue": "float",
+        },
+    )
+
+
 def load_daily_revenue() -> pd.DataFrame:
     """Revenue orders summed per UTC day, in SQL: ordered_at (the day's start, UTC), total,
     orders. Every month and week is a whole number of UTC days, so the forecast's period

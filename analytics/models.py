@@ -176,7 +176,12 @@ class CustomerSegment(models.Model):
         related_name="segment_membership",
         db_constraint=False,
     )
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="members")
+    # Nor on the segment key: the writer creates the segments and their members in one
+    # transaction, after emptying both tables, so every member's segment exists; the
+    # per-row check at commit cost 0.3 s of 70k members at scale M.
+    segment = models.ForeignKey(
+        Segment, on_delete=models.CASCADE, related_name="members", db_constraint=False
+    )
 
     class Meta:
         verbose_name = _("customer segment")

@@ -1,7 +1,8 @@
 """The physical limit of each analytics job, run as
 `python -m bench.job_baselines KIND [PARAMS_JSON]` against the benchmark database: read the
 job's input with ONE SQL query (COPY ... TO STDOUT into pandas), then make the raw library
-calls the job makes, with the job's own settings, on that same data:
+calls the job makes, with the job's own settings (among them its thread limit,
+analytics.jobs.base.limited_threads), on that same data:
 
 - segmentation: KMeans.fit on the standardised customer feature matrix (the job's seven
   features and scaling, the k the job chose, the job's number of restarts);
@@ -35,6 +36,8 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
+
+from analytics.jobs.base import limited_threads
 
 SEED = 0
 REVENUE = "status NOT IN ('draft', 'cancelled')"  # as analytics.loaders.REVENUE_EXCLUDED
@@ -91,7 +94,8 @@ def segmentation(params: dict) -> tuple[float, float, dict]:
     x = job.matrix(feats[job.FEATURES].astype("float64"))
     k = int(params.get("k") or 6)
     t1 = time.perf_counter()
-    KMeans(n_clusters=k, n_init=job.N_INIT, random_state=SEED).fit(x)
+    with limited_threads():
+        KMeans(n_clusters=k, n_init=job.N_INIT, random_state=SEED).fit(x)
     return t1 - t0, time.perf_counter() - t1, {"matrix": list(x.shape), "k": k}
 
 
@@ -121,18 +125,19 @@ def association_rules(params: dict) -> tuple[float, float, dict]:
     keep = np.flatnonzero(counts >= min_support * n - job.TOLERANCE)
     onehot = pd.DataFrame.sparse.from_spmatrix(x[:, keep], columns=pd.RangeIndex(len(keep)))
     t1 = time.perf_counter()
-    itemsets = fpgrowth(onehot, min_support=min_support, use_colnames=True, max_len=job.MAX_LEN)
-    rules = (
-        rules_of(
-            itemsets,
-            num_itemsets=n,
-            metric="confidence",
-            min_threshold=job.MIN_CONFIDENCE - job.TOLERANCE,
-            return_metrics=["support", "confidence", "lift"],
+    with limited_threads():
+        itemsets = fpgrowth(onehot, min_support=min_support, use_colnames=True, max_len=job.MAX_LEN)
+        rules = (
+            rules_of(
+                itemsets,
+                num_itemsets=n,
+                metric="confidence",
+                min_threshold=job.MIN_CONFIDENCE - job.TOLERANCE,
+                return_metrics=["support", "confidence", "lift"],
+            )
+            if (itemsets["itemsets"].map(len) > 1).any()
+            else []
         )
-        if (itemsets["itemsets"].map(len) > 1).any()
-        else []
-    )
     return (
         t1 - t0,
         time.perf_counter() - t1,
@@ -159,11 +164,12 @@ def forecast(params: dict) -> tuple[float, float, dict]:
         # Complete periods only, as the job (the first and the running one left out).
         series[gran] = frame["revenue"].to_numpy(float)[1:-1]
     t1 = time.perf_counter()
-    for gran, y in series.items():
-        season = job.SEASON[gran]
-        use_lag = len(y) - job.HOLDOUT - season >= job.MIN_TRAIN_WITH_SEASONAL_LAG
-        job.SeasonalRegression(season, use_seasonal_lag=use_lag).fit(y[: -job.HOLDOUT])
-        job.SeasonalRegression(season, use_seasonal_lag=use_lag).fit(y)
+    with limited_threads():
+        for gran, y in series.items():
+            season = job.SEASON[gran]
+            use_lag = len(y) - job.HOLDOUT - season >= job.MIN_TRAIN_WITH_SEASONAL_LAG
+            job.SeasonalRegression(season, use_seasonal_lag=use_lag).fit(y[: -job.HOLDOUT])
+            job.SeasonalRegression(season, use_seasonal_lag=use_lag).fit(y)
     return t1 - t0, time.perf_counter() - t1, {g: len(y) for g, y in series.items()}
 
 
@@ -240,8 +246,9 @@ def churn(params: dict) -> tuple[float, float, dict]:
     x = job.Transform().fit(feats)(feats)
     x_train, _, y_train, _ = train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
     t1 = time.perf_counter()
-    for model in job.candidate_models(SEED).values():
-        model.fit(x_train, y_train)
+    with limited_threads():
+        for model in job.candidate_models(SEED).values():
+            model.fit(x_train, y_train)
     return (
         t1 - t0,
         time.perf_counter() - t1,
@@ -269,8 +276,9 @@ def customer_value(params: dict) -> tuple[float, float, dict]:
     )
     t1 = time.perf_counter()
     # The job's fits (its likelihoods, optimiser and penalty) on the same inputs.
-    bg = clv.fit_bgnbd(df["x"], df["t_x"], df["big_t"], penalizer=1e-6)
-    gg = clv.fit_gamma_gamma(df["x"], df["m_x"], penalizer=1e-6)
+    with limited_threads():
+        bg = clv.fit_bgnbd(df["x"], df["t_x"], df["big_t"], penalizer=1e-6)
+        gg = clv.fit_gamma_gamma(df["x"], df["m_x"], penalizer=1e-6)
     return (
         t1 - t0,
         time.perf_counter() - t1,

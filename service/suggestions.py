@@ -12,10 +12,16 @@ from __future__ import annotations
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:
+    # Imported where the index is built: every process loads this module at start-up (the
+    # service API's views), and scikit-learn costs it a second that only the job needs.
+    # Unpickling an index imports it by itself.
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 # Similarities below this are noise (a few shared bigrams such as "th" or "in").
 MIN_SCORE = 0.08
@@ -49,6 +55,8 @@ def build_index(documents: Sequence[Document]) -> Index | None:
     docs = [d for d in documents if d.text.strip()]
     if not docs:
         return None
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(
         analyzer="char_wb",
         ngram_range=(2, 4),

@@ -38,7 +38,7 @@ MAX_ITEMS = 1_000
 MIN_CONFIDENCE = 0.1
 MAX_RULES = 10_000  # kept, best lift first
 TOP_N = 5  # recommendations per customer
-CHUNK_CELLS = 20_000_000  # customers x products per recommendation chunk: 80 MB of int32
+CHUNK_CELLS = 20_000_000  # customers x recommendable products per recommendation chunk
 
 
 @dataclass
@@ -127,9 +127,9 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
     """Per customer, up to top_n products not bought yet, from the rules whose antecedents
     they have all bought; a product's score is its best rule (confidence, then lift).
 
-    Customers are processed in chunks against a dense chunk x recommendable-product array
-    holding, per cell, the position of the best triggered rule (rules sorted best first), so memory stays
-    bounded (about CHUNK_CELLS x 4 bytes) however many rules each customer triggers.
+    Customers are processed in chunks (about CHUNK_CELLS customers x recommendable products
+    at a time); within one, only the (customer, product) pairs some triggered rule names
+    are kept, each with its best rule (rules sorted best first), so memory stays bounded.
     """
     cols = ["customer_id", "product_id", "rank", "confidence", "lift", "because"]
     if rules.empty or lines.empty:
@@ -171,7 +171,6 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
         (np.ones(int(is_target.sum()), dtype=np.int8), (cust_idx[is_target], at[is_target])),
         shape=(n_c, n_t),
     )
-    none = np.int32(n_r)  # "no rule"
     chunk = max(1, CHUNK_CELLS // n_t)
     out_c, out_p, out_r = [], [], []
     for lo in range(0, n_c, chunk):
@@ -183,25 +182,31 @@ def recommend(lines: pd.DataFrame, rules: pd.DataFrame, *, top_n: int = TOP_N) -
         reps = cons_len[hit_rule]
         offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
         item = cons_items[np.repeat(cons_start[hit_rule], reps) + offsets]
-        best = np.full((cc.shape[0], n_t), none, dtype=np.int32)
-        np.minimum.at(
-            best, (np.repeat(hit_cust, reps), item), np.repeat(hit_rule, reps).astype(np.int32)
-        )
+        # Candidates as (customer, product) keys with the rule that names them; only the
+        # pairs some rule triggers (a dense customers x products array is mostly empty).
+        key = np.repeat(hit_cust, reps).astype(np.int64) * n_t + item
+        rule = np.repeat(hit_rule, reps).astype(np.int64)
+        order = np.lexsort((rule, key))  # per pair, its best rule (rules sorted best first)
+        key, rule = key[order], rule[order]
+        first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, dtype=bool)
+        key, rule = key[first], rule[first]
         owned = owned_all[lo : lo + chunk].tocoo()
-        best[owned.row, owned.col] = none  # never recommend what was bought
-        k = min(top_n, n_t)
-        top = (
-            np.argpartition(best, k - 1, axis=1)[:, :k]
-            if k < n_t
-            else np.tile(np.arange(n_t), (cc.shape[0], 1))
-        )
-        rule_at = np.take_along_axis(best, top, axis=1)
-        row = np.repeat(np.arange(cc.shape[0]), k)
-        r, p = rule_at.ravel(), top.ravel()
-        keep = r < none
-        out_c.append(row[keep] + lo)
-        out_p.append(p[keep])
-        out_r.append(r[keep])
+        owned_key = np.sort(owned.row.astype(np.int64) * n_t + owned.col)
+        if len(owned_key) and len(key):  # never recommend what was bought
+            at = np.minimum(np.searchsorted(owned_key, key), len(owned_key) - 1)
+            keep = owned_key[at] != key
+            key, rule = key[keep], rule[keep]
+        cust, prod = key // n_t, key % n_t
+        # Per customer the top_n best rules' products (ties in product order).
+        order = np.lexsort((prod, rule, cust))
+        cust, prod, rule = cust[order], prod[order], rule[order]
+        idx = np.arange(len(cust))
+        starts = np.r_[True, cust[1:] != cust[:-1]] if len(cust) else np.zeros(0, dtype=bool)
+        rank = idx - np.maximum.accumulate(np.where(starts, idx, 0))
+        keep = rank < top_n
+        out_c.append(cust[keep] + lo)
+        out_p.append(prod[keep])
+        out_r.append(rule[keep])
     cand = pd.DataFrame(
         {"c": np.concatenate(out_c), "p": np.concatenate(out_p), "rule": np.concatenate(out_r)}
     )

@@ -16,6 +16,7 @@ Inputs (UTC times)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import isnan
 
 import numpy as np
 import pandas as pd
@@ -195,36 +196,117 @@ def _quality(y: np.ndarray, p: np.ndarray) -> dict:
     }
 
 
+# Rows per prediction call when explaining: bounds the stacked matrix (rows x 14 floats).
+EXPLAIN_CHUNK_ROWS = 250_000
+
+
+def _unchanged_by_swap(model, x: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """True where setting x[i, j] to reference[j] cannot change the prediction.
+
+    Always where the value already is the reference. For histogram gradient boosting also
+    where no split of feature j in any tree falls between the two values (each tree sends
+    both down the same path; the inputs have no missing values after Transform), so those
+    swaps need no prediction: their effect is exactly zero."""
+    same = x == reference
+    predictors = getattr(model, "_predictors", None)
+    if not predictors:
+        return same
+    thresholds: list[list[float]] = [[] for _ in range(x.shape[1])]
+    for per_iteration in predictors:
+        for predictor in per_iteration:
+            nodes = predictor.nodes[~predictor.nodes["is_leaf"].astype(bool)]
+            if "is_categorical" in nodes.dtype.names and nodes["is_categorical"].any():
+                return same  # categorical splits are not thresholds: predict every swap
+            for j, t in zip(nodes["feature_idx"], nodes["num_threshold"], strict=True):
+                thresholds[j].append(t)
+    for j, ts in enumerate(thresholds):
+        ts = np.unique(ts)
+        # "x <= t goes left": two values take the same side of every t when as many
+        # thresholds lie below each.
+        side = np.searchsorted(ts, x[:, j], side="left")
+        same[:, j] |= side == np.searchsorted(ts, reference[j], side="left")
+    return same
+
+
+def _probability(model, *, binned: bool = True):
+    """A function rows -> churn probability, equal to model.predict_proba(rows)[:, 1].
+
+    For histogram gradient boosting it predicts on binned rows (uint8, what the model
+    trained on; about a third faster on the 800k swapped rows of an explanation at scale
+    M). That uses the model's internals, so it is checked against predict_proba on a
+    sample first, and predict_proba is used whenever the two differ."""
+
+    def public(rows: np.ndarray) -> np.ndarray:
+        return model.predict_proba(rows)[:, 1]
+
+    mapper = getattr(model, "_bin_mapper", None)
+    predictors = getattr(model, "_predictors", None)
+    if not binned or mapper is None or not predictors or any(len(p) != 1 for p in predictors):
+        return public
+    from scipy.special import expit
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    start = float(np.ravel(model._baseline_prediction)[0])
+    missing_bin = mapper.missing_values_bin_idx_
+
+    def on_bins(rows: np.ndarray) -> np.ndarray:
+        codes = mapper.transform(rows)
+        raw = np.full(len(rows), start)
+        threads = _openmp_effective_n_threads()
+        for (predictor,) in predictors:
+            raw += predictor.predict_binned(codes, missing_bin, threads)
+        return expit(raw)
+
+    return on_bins
+
+
+def _checked_probability(model, x: np.ndarray):
+    fast = _probability(model)
+    sample = x[:: max(1, len(x) // 500)]
+    same = np.allclose(fast(sample), model.predict_proba(sample)[:, 1], rtol=0, atol=1e-12)
+    return fast if same else _probability(model, binned=False)
+
+
 def drivers(
-    model, x: np.ndarray, raw: pd.DataFrame, reference: np.ndarray, top: int = 3
+    model,
+    x: np.ndarray,
+    raw: pd.DataFrame,
+    reference: np.ndarray,
+    top: int = 3,
+    *,
+    base: np.ndarray | None = None,
 ) -> list[list[dict]]:
     """Per customer, the features whose value raises the churn probability most: the drop in
     probability when that one feature is set to the population's typical (median) value.
-    The same measure for both model kinds, and it reads as "because of this, +12 points"."""
-    base = model.predict_proba(x)[:, 1]
-    effects = np.empty((len(x), x.shape[1]))
-    for j in range(x.shape[1]):
-        swapped = x.copy()
-        swapped[:, j] = reference[j]
-        effects[:, j] = base - model.predict_proba(swapped)[:, 1]
-    order = np.argsort(-effects, axis=1)[:, :top]
+    The same measure for both model kinds, and it reads as "because of this, +12 points".
+
+    Computed with one stacked prediction over the (customer, feature) swaps that can change
+    anything (see _unchanged_by_swap); the others have an effect of exactly zero."""
+    probability = _checked_probability(model, x)
+    if base is None:  # the model's probabilities of x, when the caller has them already
+        base = probability(x)
+    effects = np.zeros((len(x), x.shape[1]))
+    rows, cols = np.nonzero(~_unchanged_by_swap(model, x, reference))
+    for lo in range(0, len(rows), EXPLAIN_CHUNK_ROWS):
+        r, c = rows[lo : lo + EXPLAIN_CHUNK_ROWS], cols[lo : lo + EXPLAIN_CHUNK_ROWS]
+        swapped = x[r]
+        swapped[np.arange(len(r)), c] = reference[c]
+        effects[r, c] = base[r] - probability(swapped)
+    order = np.argsort(-effects, axis=1, kind="stable")[:, :top]
+    picked = np.take_along_axis(effects, order, axis=1)
     raw_values = raw.to_numpy(dtype=float)
-    out = []
-    for i in range(len(x)):
-        items = []
-        for j in order[i]:
-            if effects[i, j] <= 0.005:  # below half a point it explains nothing
-                continue
-            value = raw_values[i, j]
-            items.append(
-                {
-                    "feature": FEATURES[j],
-                    "value": None if np.isnan(value) else round(float(value), 2),
-                    "effect": round(float(effects[i, j]), 4),
-                }
-            )
-        out.append(items)
-    return out
+    values = np.take_along_axis(raw_values, order, axis=1).tolist()
+    # Below half a point an effect explains nothing.
+    shown = (picked > 0.005).tolist()
+    names = np.asarray(FEATURES, dtype=object)[order].tolist()
+    return [
+        [
+            {"feature": f, "value": None if isnan(v) else round(v, 2), "effect": round(e, 4)}
+            for f, v, e, keep in zip(fs, vs, es, ks, strict=True)
+            if keep
+        ]
+        for fs, vs, es, ks in zip(names, values, picked.tolist(), shown, strict=True)
+    ]
 
 
 def churn_rates(
@@ -324,7 +406,7 @@ def run(
         xt = transform(today)
         proba = model.predict_proba(xt)[:, 1]
         progress(75, "drivers")
-        reasons = drivers(model, xt, today, np.median(xt, axis=0))
+        reasons = drivers(model, xt, today, np.median(xt, axis=0), base=proba)
     else:
         proba, reasons = np.array([]), []
     scores = pd.DataFrame(

@@ -2,7 +2,7 @@
 
 Inputs
 - orders: order_id, customer_id, ordered_at (UTC), total (float), revenue orders only; or
-  their per-customer summary (analytics.jobs.summary, computed in SQL by the loader);
+  their per-customer totals (analytics.jobs.summary.TOTALS, summed in SQL by the loader);
 - customers: id, created_at (UTC), birth_date (datetime or NaT), annual_income (float or NaN);
 - tickets: customer_id, created_at.
 Only customers with at least one order are segmented (a segment of people who never
@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from .base import InsufficientData, Progress, days_between, no_progress
-from .summary import as_summary
+from .summary import as_totals
 
 FEATURES = ["recency_days", "frequency", "monetary", "tenure_days", "age", "income", "tickets"]
 # Heavy-tailed counts and money are clustered on a log scale, or a few whales make the clusters.
@@ -44,8 +44,8 @@ def features(
     orders: pd.DataFrame, customers: pd.DataFrame, tickets: pd.DataFrame, as_of: pd.Timestamp
 ) -> pd.DataFrame:
     """One row per customer with orders, the raw (unscaled) FEATURES. `orders` may be the
-    orders or their per-customer summary (analytics.jobs.summary)."""
-    summary = as_summary(orders).set_index("customer_id")
+    orders or their per-customer totals (analytics.jobs.summary.TOTALS)."""
+    summary = as_totals(orders).set_index("customer_id")
     out = pd.DataFrame(
         {
             "last": summary["last_at"],
@@ -81,6 +81,8 @@ def choose_k(x: np.ndarray, *, seed: int) -> tuple[int, dict[int, float]]:
         if len(x) <= SILHOUETTE_SAMPLE
         else x[rng.choice(len(x), SILHOUETTE_SAMPLE, replace=False)]
     )
+    # The sample's distances once, for every k (they are most of the silhouette's cost).
+    distances = pairwise_distances(sample)
     scores: dict[int, float] = {}
     for k in K_RANGE:
         if k >= len(sample):
@@ -88,7 +90,7 @@ def choose_k(x: np.ndarray, *, seed: int) -> tuple[int, dict[int, float]]:
         labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(sample)
         if len(np.unique(labels)) < 2:
             continue
-        scores[k] = float(silhouette_score(sample, labels))
+        scores[k] = float(silhouette_score(distances, labels, metric="precomputed"))
     best = max(scores, key=scores.get) if scores else 2
     return best, scores
 

@@ -74,6 +74,16 @@ def summarise(orders: pd.DataFrame) -> pd.DataFrame:
     return out[COLUMNS]
 
 
+# What segmentation needs of the summary: the loader sums these four per customer in SQL.
+TOTALS = ["customer_id", "first_at", "last_at", "orders", "revenue"]
+
+
+def as_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """TOTALS per customer: the frame itself when it has them (a summary or the loader's
+    totals), else summed up from orders."""
+    return frame if set(TOTALS) <= set(frame.columns) else summarise(frame)
+
+
 def as_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """The summary itself, or made from orders."""
     return frame if is_summary(frame) else summarise(frame)

@@ -145,3 +145,33 @@ def test_churn_rate_per_month_on_known_data():
     assert april["active_customers"] == 3 and april["churned_customers"] == 1
     assert may["active_customers"] == 2 and may["churned_customers"] == 1
     assert may["rate"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("kind", ["gradient_boosting", "logistic_regression"])
+def test_drivers_are_the_drop_when_one_feature_is_set_to_its_median(kind):
+    """The explanations are computed in one stacked pass (and for gradient boosting on the
+    model's bins, skipping swaps no split can see): each effect is exactly what the model
+    says when that one feature is set to the median, and the three largest are shown."""
+    orders = _orders(signal=True)
+    feats = churn.features(orders, *_empty_side_tables(), CUTOFF)
+    y = churn.churn_labels(orders, feats.index, CUTOFF, 90)
+    transform = churn.Transform().fit(feats)
+    x = transform(feats)
+    model = churn.candidate_models(0)[kind].fit(x, y)
+    reference = np.median(x, axis=0)
+    reasons = churn.drivers(model, x, feats, reference)
+
+    base = model.predict_proba(x)[:, 1]
+    for i in range(0, len(x), 37):
+        effects = []
+        for j in range(x.shape[1]):
+            swapped = x[i : i + 1].copy()
+            swapped[0, j] = reference[j]
+            effects.append(base[i] - model.predict_proba(swapped)[0, 1])
+        expected = [
+            (churn.FEATURES[j], round(float(effects[j]), 4))
+            for j in np.argsort(-np.asarray(effects), kind="stable")[:3]
+            if effects[j] > 0.005
+        ]
+        assert [(r["feature"], r["effect"]) for r in reasons[i]] == expected
+    assert any(reasons), "a model with a signal has reasons to give"

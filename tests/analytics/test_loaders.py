@@ -62,3 +62,21 @@ def test_coerce_reads_text_timestamps_and_numbers():
     assert out["a"].dtype == "int64"
     assert out["t"].iloc[1] == pd.Timestamp("2026-01-02 11:30:00.5", tz="UTC")
     assert out["x"].isna().iloc[1]
+
+
+def test_order_totals_in_sql_equal_the_summary_of_the_orders(db):
+    """Segmentation reads per-customer totals summed by the database: the same figures as
+    the pandas summary of the orders themselves."""
+    from analytics.jobs.summary import TOTALS, summarise
+
+    now = timezone.now()
+    a, b = CustomerFactory(), CustomerFactory()
+    for days, total in ((400, "10.10"), (30, "5.25"), (1, "100.00")):
+        OrderFactory(customer=a, total=Decimal(total), ordered_at=now - timedelta(days=days))
+    OrderFactory(customer=b, total=Decimal("7.00"), ordered_at=now - timedelta(days=3))
+    OrderFactory(customer=b, status="cancelled", ordered_at=now)
+
+    totals = loaders.load_customer_order_totals()
+    expected = summarise(loaders.load_orders())[TOTALS]
+    pd.testing.assert_frame_equal(totals[TOTALS], expected, check_exact=False, rtol=1e-12)
+    assert totals.set_index("customer_id").loc[a.pk, "revenue"] == 115.35

@@ -114,11 +114,11 @@ def test_a_job_killed_mid_way_leaves_the_previous_results(seeded):
     real = services.bulk_insert
     calls = {"n": 0}
 
-    def dies_on_second_write(model, frame):
+    def dies_on_second_write(model, frame, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise MemoryError("worker killed")
-        return real(model, frame)
+        return real(model, frame, **kwargs)
 
     with mock.patch.object(services, "bulk_insert", side_effect=dies_on_second_write):
         failed = run_now(JobKind.ASSOCIATION_RULES)  # rules written, recommendations die
@@ -130,20 +130,60 @@ def test_a_job_killed_mid_way_leaves_the_previous_results(seeded):
     assert _snapshot() == before
 
 
+def _result_indexes() -> set[tuple[str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE tablename LIKE 'analytics_%%'"
+        )
+        return set(cursor.fetchall())
+
+
+def test_writers_leave_every_index_of_the_result_tables_in_place(seeded):
+    """The writers drop the result tables' secondary indexes for the bulk load and build
+    them again before committing; a writer that fails rolls the drop back."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("indexes are rebuilt on PostgreSQL only")
+    before = _result_indexes()
+    assert any("customer_id, rank" in d for _, d in before)
+    for kind in JobKind:
+        assert run_now(kind).status == JobStatus.SUCCEEDED
+    assert _result_indexes() == before
+    with mock.patch.object(services, "_drop_orphans", side_effect=MemoryError("killed")):
+        assert run_now(JobKind.ASSOCIATION_RULES).status == JobStatus.FAILED
+    assert _result_indexes() == before
+    assert Recommendation.objects.exists()
+
+
 def test_rows_of_a_customer_deleted_while_the_job_ran_are_not_written(seeded):
     """The result tables' customer keys are checked by the writer, not by a trigger per
     row: a customer gone between loading and writing leaves no row behind."""
-    real = services.loaders.load_customer_order_summary
     gone = 10**9
 
-    def with_a_deleted_customer():
-        frame = real()
-        extra = frame.iloc[:1].copy()
-        extra["customer_id"] = gone
-        return pd.concat([frame, extra], ignore_index=True)
+    def with_a_deleted_customer(real):
+        def load():
+            frame = real()
+            extra = frame.iloc[:1].copy()
+            extra["customer_id"] = gone
+            return pd.concat([frame, extra], ignore_index=True)
 
-    with mock.patch.object(
-        services.loaders, "load_customer_order_summary", with_a_deleted_customer
+        return load
+
+    loaders = services.loaders
+    with (
+        mock.patch.object(
+            loaders,
+            "load_customer_order_summary",
+            with_a_deleted_customer(loaders.load_customer_order_summary),
+        ),
+        mock.patch.object(
+            loaders,
+            "load_customer_order_totals",
+            with_a_deleted_customer(loaders.load_customer_order_totals),
+        ),
     ):
         assert run_now(JobKind.CUSTOMER_VALUE).status == JobStatus.SUCCEEDED
         assert run_now(JobKind.SEGMENTATION).status == JobStatus.SUCCEEDED
@@ -253,3 +293,39 @@ def test_scheduled_task_runs_a_job_or_skips_when_one_is_active(seeded, monkeypat
     assert run.started_by is None and Forecast.objects.exists()
     services.start_job(kind="forecast", enqueue=False)
     assert scheduled_job_task("forecast") == "skipped"
+
+
+def test_recommendations_are_written_with_their_rule_figures_in_order(seeded):
+    """The writer sends each distinct rule's figures once and joins them in the database:
+    every row still gets its own confidence, lift and antecedents, in the frame's order."""
+    from analytics.jobs.association_rules import RulesResult
+    from customers.models import Customer
+    from sales.models import Product
+
+    c1, c2 = Customer.objects.order_by("id").values_list("id", flat=True)[:2]
+    p1, p2, p3, p4 = Product.objects.order_by("id").values_list("id", flat=True)[:4]
+    rec = pd.DataFrame(
+        {
+            "customer_id": [c2, c1, c1],
+            "product_id": [p1, p1, p2],
+            "rank": [1, 1, 2],
+            "confidence": [0.5, 0.5, 0.1234567890123],
+            "lift": [2.0, 2.0, 1.0000000001],
+            "because": [(p3,), (p3,), (p3, p4)],
+        }
+    )
+    rules = pd.DataFrame(
+        columns=["antecedents", "consequents", "support", "confidence", "lift", "baskets"]
+    )
+    run = run_now(JobKind.ASSOCIATION_RULES)
+    services.write_rules(run=run, result=RulesResult(rules=rules, recommendations=rec))
+    rows = list(
+        Recommendation.objects.order_by("id").values_list(
+            "customer_id", "product_id", "rank", "confidence", "lift", "because"
+        )
+    )
+    assert rows == [
+        (c2, p1, 1, 0.5, 2.0, [p3]),
+        (c1, p1, 1, 0.5, 2.0, [p3]),
+        (c1, p2, 2, 0.1234567890123, 1.0000000001, [p3, p4]),
+    ]
