@@ -167,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
 PREAMBLE = """Made by `make bench` (scale M) or `make bench SCALE=S`; see `bench/__init__.py`.
 Every figure is compared with a baseline measured in the same run on the same data:
 pages with a constant view behind the same middleware and gunicorn, imports with a raw
-`COPY` of the same file into a bare table, jobs with one query for the same input plus the
-raw library calls. N/A rows are features not built yet; they carry no number."""
+`COPY` of the same file into a bare table (each row also shows the write floor of the app's
+own tables: the stored rows inserted into them again), jobs with one query for the same
+input plus the raw library calls. N/A rows are features not built yet; they carry no number."""
 
 
 if __name__ == "__main__":
