@@ -18,11 +18,11 @@ pytestmark = pytest.mark.django_db
 SITE = "http://127.0.0.1:8000"
 
 
-@pytest.fixture
-def sent(template, users, on_commit):
-    """A campaign sent to one consenting customer: (customer, the email, its link path)."""
+def send_to_one(template, users, on_commit, *, country: str):
+    """A campaign sent to one consenting customer in `country`: (customer, the email, the
+    unsubscribe link from its List-Unsubscribe header)."""
     vip = TagFactory(name="vip")
-    customer = CustomerFactory(marketing_consent=True, country="GB")
+    customer = CustomerFactory(marketing_consent=True, country=country)
     customer.tags.add(vip)
     campaign = Campaign.objects.create(
         name="Spring", template=template, created_by=users[Role.MANAGER], target_kind="tags"
@@ -32,6 +32,11 @@ def sent(template, users, on_commit):
         services.campaign_start(campaign_id=campaign.pk)
     (message,) = mail.outbox
     return customer, message, message.extra_headers["List-Unsubscribe"].strip("<>")
+
+
+@pytest.fixture
+def sent(template, users, on_commit):
+    return send_to_one(template, users, on_commit, country="GB")
 
 
 def path_of(url: str) -> str:
@@ -134,16 +139,7 @@ def test_a_forged_or_unknown_token_is_a_404_that_changes_nothing(sent, method):
 
 
 def test_the_page_speaks_the_language_of_the_email(template, users, on_commit):
-    vip = TagFactory(name="vip")
-    customer = CustomerFactory(marketing_consent=True, country="CN")
-    customer.tags.add(vip)
-    campaign = Campaign.objects.create(
-        name="Spring", template=template, created_by=users[Role.MANAGER], target_kind="tags"
-    )
-    campaign.tags.set([vip])
-    with on_commit():
-        services.campaign_start(campaign_id=campaign.pk)
-    url = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>")
+    customer, _message, url = send_to_one(template, users, on_commit, country="CN")
     # An English-speaking browser still gets the email's language.
     response = Client(HTTP_ACCEPT_LANGUAGE="en").get(path_of(url))
     page = response.content.decode()
